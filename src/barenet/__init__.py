@@ -1,0 +1,33 @@
+"""barenet: neural networks from scratch in pure NumPy, for learning on MNIST-style images.
+
+The public API, re-exported from the modules that define it::
+
+    from barenet import NeuralNetwork, load_and_preprocess_mnist
+    X_train, X_val, X_test, y_train, y_val, y_test = load_and_preprocess_mnist()
+    nn = NeuralNetwork(input_size=784, hidden_sizes=[128, 64], output_size=10, learning_rate=0.01)
+    nn.train(X_train, y_train, X_val, y_val, epochs=10, batch_size=64)
+"""
+
+from .data import (
+    data_home,
+    download_mnist,
+    load_and_preprocess_mnist,
+    load_image,
+    load_mnist,
+    preprocess_digit,
+    preprocess_image,
+    read_idx,
+    write_idx,
+)
+from .errors import BarenetError, DataError, DataNotFoundError, DivergenceError, ModelFileError
+from .network import NeuralNetwork, load_model
+from .optimizers import SGD, Adam, AdamW, RMSprop
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SGD", "Adam", "AdamW", "BarenetError", "DataError", "DataNotFoundError", "DivergenceError",
+    "ModelFileError", "NeuralNetwork", "RMSprop", "data_home", "download_mnist",
+    "load_and_preprocess_mnist", "load_image", "load_mnist", "load_model", "preprocess_digit",
+    "preprocess_image", "read_idx", "write_idx",
+]

@@ -1,0 +1,233 @@
+"""Layers: each one a forward and a backward pass side by side, on batch-major arrays.
+
+A layer maps ``X (batch, n_in)`` to ``Y (batch, n_out)``. ``forward`` keeps what ``backward`` will
+need; ``backward(dY)`` receives ``dL/dY``, writes the gradients of the layer's parameters into its
+gradient views, and returns ``dL/dX``. It never changes a parameter: the optimizer does that.
+
+Parameters do not live in the layers. The network owns one flat parameter buffer and one flat
+gradient buffer; :meth:`Layer.bind` hands each layer views into both (``W`` and ``dW`` share a
+layout), so an optimizer step is a few operations on two whole buffers. Output and gradient arrays
+are work buffers reused from batch to batch; they are only reallocated when the batch size
+changes. ``backward`` may overwrite the ``dY`` it is given.
+"""
+
+import numpy as np
+
+from .activations import get_activation
+from .init import get_initializer
+
+
+class Layer:
+    """Base class: a layer without parameters that passes its input through."""
+
+    kind = ""
+
+    def param_shapes(self):
+        """``{name: (shape, decay)}`` of trainable parameters; ``decay`` marks weights for L1/L2."""
+        return {}
+
+    def bind(self, params, grads):
+        """Attach views into the network's flat buffers: ``{name: array}`` for values and grads."""
+        self.params, self.grads = params, grads
+
+    def initialize(self, rng):
+        """Set the initial parameter values (in place, into the bound views)."""
+
+    def state(self):
+        """Non-trainable arrays saved with the model (batch norm's running statistics)."""
+        return {}
+
+    def set_state(self, arrays):
+        for name, value in arrays.items():
+            getattr(self, name)[...] = value
+
+    def config(self):
+        return {"kind": self.kind}
+
+    def _buffer(self, name, shape, dtype):
+        """A work array kept between calls and reallocated only when its shape changes."""
+        buf = self.__dict__.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = np.empty(shape, dtype)
+            setattr(self, name, buf)
+        return buf
+
+
+class Dense(Layer):
+    """Fully connected layer ``Y = X W + b`` with ``W (n_in, n_out)`` and ``b (n_out,)``.
+
+    Backward, with ``dY = dL/dY`` of shape ``(B, n_out)``:
+    ``dW = X^T dY`` (n_in, n_out), ``db = sum over the batch of dY`` (n_out,), ``dX = dY W^T``.
+    The first layer of a network skips ``dX``: nobody needs the gradient of the input image.
+    """
+
+    kind = "dense"
+
+    def __init__(self, n_in, n_out, init="xavier", input_grad=True):
+        self.n_in, self.n_out, self.init = n_in, n_out, init
+        self.input_grad = input_grad
+        self._init_fn = get_initializer(init)
+
+    def param_shapes(self):
+        return {"W": ((self.n_in, self.n_out), True), "b": ((self.n_out,), False)}
+
+    def bind(self, params, grads):
+        super().bind(params, grads)
+        self.W, self.b = params["W"], params["b"]
+        self.dW, self.db = grads["W"], grads["b"]
+
+    def initialize(self, rng):
+        self.W[...] = self._init_fn(rng, self.n_in, self.n_out, self.W.dtype)
+        self.b[...] = 0
+
+    def forward(self, X, training=False):
+        self.X = X
+        Y = self._buffer("_Y", (len(X), self.n_out), self.W.dtype)
+        np.matmul(X, self.W, out=Y)
+        Y += self.b
+        return Y
+
+    def backward(self, dY):
+        np.matmul(self.X.T, dY, out=self.dW)
+        np.sum(dY, axis=0, out=self.db)
+        if not self.input_grad:
+            return None
+        dX = self._buffer("_dX", self.X.shape, dY.dtype)
+        return np.matmul(dY, self.W.T, out=dX)
+
+    def config(self):
+        return {"kind": self.kind, "n_in": self.n_in, "n_out": self.n_out, "init": self.init}
+
+
+class Activation(Layer):
+    """Applies an activation function elementwise; see :mod:`barenet.activations`.
+
+    Works in place on its input (the previous layer's output buffer, which nobody needs again)
+    unless the function's derivative needs the input itself.
+    """
+
+    kind = "activation"
+
+    def __init__(self, fn="relu"):
+        self.fn = get_activation(fn)
+
+    def forward(self, X, training=False):
+        if self.fn.needs_input:
+            self.Z = X
+            self.A = self.fn.forward(X, self._buffer("_A", X.shape, X.dtype))
+        else:
+            self.Z, self.A = None, self.fn.forward(X, X)
+        return self.A
+
+    def backward(self, dY):
+        return self.fn.backward(dY, self.Z, self.A)
+
+    def config(self):
+        return {"kind": self.kind, "fn": self.fn.config()}
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each unit with probability ``rate`` and scale the
+    survivors by ``1 / (1 - rate)``, so that at prediction time the layer is simply the identity.
+
+    The mask is drawn from ``self.rng``, a generator the training loop sets; ``backward`` multiplies
+    by the same mask.
+    """
+
+    kind = "dropout"
+
+    def __init__(self, rate=0.5):
+        if not 0 <= rate < 1:
+            raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
+        self.rate = float(rate)
+        self.rng = None
+
+    def forward(self, X, training=False):
+        self.active = training and self.rate > 0
+        if not self.active:
+            return X
+        mask = self._buffer("_mask", X.shape, X.dtype)
+        np.greater_equal(self.rng.random(X.shape, dtype=X.dtype), self.rate, out=mask)
+        mask *= 1.0 / (1.0 - self.rate)
+        # Not in place: the activation before may need its own output in its backward pass.
+        return np.multiply(X, mask, out=self._buffer("_Y", X.shape, X.dtype))
+
+    def backward(self, dY):
+        return np.multiply(dY, self._mask, out=dY) if self.active else dY
+
+    def config(self):
+        return {"kind": self.kind, "rate": self.rate}
+
+
+class BatchNorm(Layer):
+    """Batch normalisation (Ioffe & Szegedy 2015) over the batch axis, per feature.
+
+    Training: ``x_hat = (X - mean) / sqrt(var + eps)`` with the batch's mean and variance, then
+    ``Y = gamma * x_hat + beta``; running averages of mean and variance are kept for prediction,
+    where the layer is the fixed affine map with those statistics. Backward (per feature, batch
+    size ``B``): ``dgamma = sum(dY x_hat)``, ``dbeta = sum(dY)``, and
+    ``dX = gamma / sqrt(var + eps) * (dY - mean(dY) - x_hat * mean(dY x_hat))``.
+    """
+
+    kind = "batch_norm"
+
+    def __init__(self, n, momentum=0.9, eps=1e-5):
+        self.n, self.momentum, self.eps = n, float(momentum), float(eps)
+        self.running_mean = np.zeros(n)
+        self.running_var = np.ones(n)
+
+    def param_shapes(self):
+        return {"gamma": ((self.n,), False), "beta": ((self.n,), False)}
+
+    def bind(self, params, grads):
+        super().bind(params, grads)
+        self.gamma, self.beta = params["gamma"], params["beta"]
+        self.dgamma, self.dbeta = grads["gamma"], grads["beta"]
+        dtype = self.gamma.dtype
+        self.running_mean = self.running_mean.astype(dtype)
+        self.running_var = self.running_var.astype(dtype)
+
+    def initialize(self, rng):
+        self.gamma[...] = 1
+        self.beta[...] = 0
+        self.running_mean[...] = 0
+        self.running_var[...] = 1
+
+    def state(self):
+        return {"running_mean": self.running_mean, "running_var": self.running_var}
+
+    def forward(self, X, training=False):
+        if not training:
+            scale = self.gamma / np.sqrt(self.running_var + self.eps)
+            return (X - self.running_mean) * scale + self.beta
+        mean, var = X.mean(axis=0), X.var(axis=0)
+        m = self.momentum
+        self.running_mean *= m
+        self.running_mean += (1 - m) * mean
+        self.running_var *= m
+        self.running_var += (1 - m) * var
+        self.inv_std = 1.0 / np.sqrt(var + self.eps)
+        self.x_hat = (X - mean) * self.inv_std
+        return self.x_hat * self.gamma + self.beta
+
+    def backward(self, dY):
+        np.sum(dY * self.x_hat, axis=0, out=self.dgamma)
+        np.sum(dY, axis=0, out=self.dbeta)
+        centred = dY - dY.mean(axis=0)
+        centred -= self.x_hat * (self.dgamma / len(dY))
+        return centred * (self.gamma * self.inv_std)
+
+    def config(self):
+        return {"kind": self.kind, "n": self.n, "momentum": self.momentum, "eps": self.eps}
+
+
+LAYERS = {cls.kind: cls for cls in (Dense, Activation, Dropout, BatchNorm)}
+
+
+def layer_from_config(config):
+    """Rebuild a layer from the dict its :meth:`Layer.config` returned."""
+    config = dict(config)
+    kind = config.pop("kind", None)
+    if kind not in LAYERS:
+        raise ValueError(f"unknown layer kind {kind!r}; known kinds are {sorted(LAYERS)}")
+    return LAYERS[kind](**config)

@@ -1,0 +1,250 @@
+"""Optimizers: each one a small class whose ``update`` applies one step to a whole buffer.
+
+The network keeps all parameters in one flat array ``params`` and their gradients, in the same
+layout, in ``grads``; so every optimizer below is a handful of whole-buffer NumPy operations,
+in place, whatever the number of layers. ``setup`` allocates the optimizer's state (moments) once;
+``state`` / ``set_state`` expose it as arrays, so a checkpoint can resume a run exactly.
+
+``decay_mask`` (1 for weights, 0 for biases and normalisation parameters) is what decoupled
+weight decay (AdamW) applies to.
+"""
+
+import numpy as np
+
+from .errors import BarenetError
+
+
+def _check_rate(name, value, low=0.0, high=None, low_inclusive=False):
+    ok = value >= low if low_inclusive else value > low
+    if high is not None:
+        ok = ok and value < high
+    if not ok:
+        bound = f">= {low}" if low_inclusive else f"> {low}"
+        bound += f" and < {high}" if high is not None else ""
+        raise BarenetError(f"{name} must be {bound}, got {value}")
+    return float(value)
+
+
+class Optimizer:
+    """Base class. ``learning_rate`` may be changed between steps (by a schedule)."""
+
+    name = ""
+
+    def __init__(self, learning_rate=0.01):
+        self.learning_rate = _check_rate("learning_rate", learning_rate)
+        self.t = 0  # steps taken
+
+    def setup(self, params, decay_mask=None):
+        """Allocate state for a flat parameter buffer (called once, before the first step)."""
+        self._tmp = np.empty_like(params)
+        self.decay_mask = decay_mask
+
+    def update(self, params, grads):
+        """Apply one step to ``params`` in place, given ``grads`` of the same layout."""
+        raise NotImplementedError
+
+    def config(self):
+        return {"name": self.name, "learning_rate": self.learning_rate}
+
+    def state(self):
+        """Arrays and counters needed to continue exactly where this optimizer stopped."""
+        return {"t": np.array(self.t)}
+
+    def set_state(self, arrays):
+        self.t = int(arrays["t"])
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum.
+
+    Plain: ``p <- p - lr g``. Momentum: ``v <- mu v - lr g``, ``p <- p + v``: the velocity
+    averages recent gradients, so steps grow along consistent directions and oscillations cancel.
+    Nesterov evaluates the gradient "ahead", which in this form reads ``p <- p + mu v - lr g``.
+    """
+
+    name = "sgd"
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
+        super().__init__(learning_rate)
+        self.momentum = _check_rate("momentum", momentum, 0.0, 1.0, low_inclusive=True)
+        if nesterov and self.momentum == 0:
+            raise BarenetError("nesterov=True needs momentum > 0")
+        self.nesterov = bool(nesterov)
+
+    def setup(self, params, decay_mask=None):
+        super().setup(params, decay_mask)
+        self.velocity = np.zeros_like(params) if self.momentum else None
+
+    def update(self, params, grads):
+        self.t += 1
+        step = np.multiply(grads, self.learning_rate, out=self._tmp)  # lr * g
+        if self.velocity is None:
+            params -= step
+            return
+        v = self.velocity
+        v *= self.momentum
+        v -= step
+        if self.nesterov:
+            params -= step
+            step = np.multiply(v, self.momentum, out=self._tmp)
+            params += step
+        else:
+            params += v
+
+    def config(self):
+        return {**super().config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+    def state(self):
+        s = super().state()
+        if self.velocity is not None:
+            s["velocity"] = self.velocity
+        return s
+
+    def set_state(self, arrays):
+        super().set_state(arrays)
+        if self.velocity is not None:
+            self.velocity[...] = arrays["velocity"]
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton 2012): divide the step by a running root mean square of the gradient.
+
+    ``s <- rho s + (1 - rho) g^2``, ``p <- p - lr g / (sqrt(s) + eps)``.
+    """
+
+    name = "rmsprop"
+
+    def __init__(self, learning_rate=0.001, rho=0.9, eps=1e-8):
+        super().__init__(learning_rate)
+        self.rho = _check_rate("rho", rho, 0.0, 1.0)
+        self.eps = _check_rate("eps", eps)
+
+    def setup(self, params, decay_mask=None):
+        super().setup(params, decay_mask)
+        self.square_avg = np.zeros_like(params)
+
+    def update(self, params, grads):
+        self.t += 1
+        s, tmp = self.square_avg, self._tmp
+        s *= self.rho
+        np.square(grads, out=tmp)
+        tmp *= 1 - self.rho
+        s += tmp
+        np.sqrt(s, out=tmp)
+        tmp += self.eps
+        np.divide(grads, tmp, out=tmp)
+        tmp *= self.learning_rate
+        params -= tmp
+
+    def config(self):
+        return {**super().config(), "rho": self.rho, "eps": self.eps}
+
+    def state(self):
+        return {**super().state(), "square_avg": self.square_avg}
+
+    def set_state(self, arrays):
+        super().set_state(arrays)
+        self.square_avg[...] = arrays["square_avg"]
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015): momentum on the gradient and RMSprop's scaling, bias-corrected.
+
+    ``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) g^2``, and with ``t`` steps taken
+    ``p <- p - lr_t m / (sqrt(v) + eps_t)`` where ``lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)``
+    and ``eps_t = eps sqrt(1 - b2^t)``: the paper's bias correction folded into two scalars.
+    """
+
+    name = "adam"
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(learning_rate)
+        self.beta1 = _check_rate("beta1", beta1, 0.0, 1.0, low_inclusive=True)
+        self.beta2 = _check_rate("beta2", beta2, 0.0, 1.0, low_inclusive=True)
+        self.eps = _check_rate("eps", eps)
+
+    def setup(self, params, decay_mask=None):
+        super().setup(params, decay_mask)
+        self.m = np.zeros_like(params)
+        self.v = np.zeros_like(params)
+
+    def update(self, params, grads):
+        self.t += 1
+        b1, b2, m, v, tmp = self.beta1, self.beta2, self.m, self.v, self._tmp
+        correction2 = np.sqrt(1 - b2**self.t)
+        lr_t = self.learning_rate * correction2 / (1 - b1**self.t)
+        # m += (1 - b1) (g - m) is b1 m + (1 - b1) g in three in-place passes.
+        np.subtract(grads, m, out=tmp)
+        tmp *= 1 - b1
+        m += tmp
+        np.square(grads, out=tmp)
+        tmp -= v
+        tmp *= 1 - b2
+        v += tmp
+        np.sqrt(v, out=tmp)
+        tmp += self.eps * correction2
+        np.divide(m, tmp, out=tmp)
+        tmp *= lr_t
+        params -= tmp
+
+    def config(self):
+        return {**super().config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+    def state(self):
+        return {**super().state(), "m": self.m, "v": self.v}
+
+    def set_state(self, arrays):
+        super().set_state(arrays)
+        self.m[...] = arrays["m"]
+        self.v[...] = arrays["v"]
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019): before the Adam step,
+    ``W <- W (1 - lr * weight_decay)`` for weights only, instead of adding ``wd W`` to the gradient
+    where Adam's scaling would distort it.
+    """
+
+    name = "adamw"
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+        super().__init__(learning_rate, beta1, beta2, eps)
+        self.weight_decay = _check_rate("weight_decay", weight_decay, low_inclusive=True)
+
+    def update(self, params, grads):
+        if self.weight_decay:
+            decay = self.learning_rate * self.weight_decay
+            if self.decay_mask is None:
+                params *= 1 - decay
+            else:
+                np.multiply(params, self.decay_mask, out=self._tmp)
+                self._tmp *= decay
+                params -= self._tmp
+        super().update(params, grads)
+
+    def config(self):
+        return {**super().config(), "weight_decay": self.weight_decay}
+
+
+OPTIMIZERS = {cls.name: cls for cls in (SGD, RMSprop, Adam, AdamW)}
+OPTIMIZERS["momentum"] = SGD  # "momentum" alone means SGD with momentum 0.9
+OPTIMIZERS["nesterov"] = SGD
+
+
+def get_optimizer(spec, learning_rate=None):
+    """Return an :class:`Optimizer` from a name, a config dict or an instance.
+
+    ``learning_rate``, when given, applies to a name or a dict without one.
+    """
+    if isinstance(spec, Optimizer):
+        return spec
+    config = dict(spec) if isinstance(spec, dict) else {"name": spec}
+    name = config.pop("name", None)
+    if name not in OPTIMIZERS:
+        raise BarenetError(f"unknown optimizer {name!r}; choose one of {sorted(OPTIMIZERS)}")
+    if name in ("momentum", "nesterov"):
+        config.setdefault("momentum", 0.9)
+        config.setdefault("nesterov", name == "nesterov")
+    if learning_rate is not None:
+        config.setdefault("learning_rate", learning_rate)
+    return OPTIMIZERS[name](**config)

@@ -1,0 +1,112 @@
+"""The training loop: epochs of shuffled mini-batches, a history, and a divergence check.
+
+One step on a batch ``(X_b, y_b)``: forward pass to the logits, fused softmax-cross-entropy gives
+``dL/dZ = (P - Y) / B``, backward pass fills the flat gradient buffer, regularisation and clipping
+adjust it, and the optimizer updates the flat parameter buffer. The loop reports to callbacks at
+the end of each epoch; it never prints. Everything random (shuffling, dropout, augmentation) comes
+from one generator, so a seed fixes the whole run.
+"""
+
+import math
+import time
+
+import numpy as np
+
+from .errors import DivergenceError
+
+
+class Trainer:
+    """Trains ``network`` with its optimizer; see :meth:`barenet.NeuralNetwork.train`.
+
+    ``schedule`` maps the epoch position (a float: 2.5 is half-way through the third epoch) to
+    a learning rate; ``augment(X_batch, rng)`` returns a new batch; ``callbacks`` receive
+    ``on_train_begin(trainer)``, ``on_epoch_end(trainer, epoch, logs)`` and
+    ``on_train_end(trainer)``, and may set ``trainer.stop_training``.
+    """
+
+    def __init__(self, network, *, batch_size=64, schedule=None, augment=None, clip_norm=None,
+                 callbacks=(), rng=None):
+        self.network = network
+        self.batch_size = batch_size
+        self.schedule = schedule
+        self.augment = augment
+        self.clip_norm = clip_norm
+        self.callbacks = list(callbacks)
+        self.rng = rng if rng is not None else network.rng
+        self.stop_training = False
+        self.epoch = 0  # epochs completed
+
+    def fit(self, X, y, X_val=None, y_val=None, epochs=10):
+        """Run epochs ``self.epoch .. epochs - 1``; returns the network's history dict."""
+        self._call("on_train_begin")
+        while self.epoch < epochs and not self.stop_training:
+            logs = self.train_epoch(X, y)
+            if X_val is not None:
+                logs["val_loss"], logs["val_accuracy"] = self.network._loss_and_accuracy(X_val, y_val)
+            for key, value in logs.items():
+                self.network.history.setdefault(key, []).append(value)
+            self.epoch += 1
+            self._call("on_epoch_end", self.epoch - 1, logs)
+        self._call("on_train_end")
+        return self.network.history
+
+    def train_epoch(self, X, y):
+        """One pass over ``(X, y)`` in a fresh random order; returns the epoch's figures."""
+        net, n, B = self.network, len(X), self.batch_size
+        start_time = time.perf_counter()
+        order = self.rng.permutation(n)
+        n_batches = math.ceil(n / B)
+        snapshot = net.params.copy()  # last finite weights, restored if the loss diverges
+        Xb = np.empty((min(B, n), X.shape[1]), X.dtype)
+        total_loss, correct = 0.0, 0
+        for i in range(n_batches):
+            idx = order[i * B : (i + 1) * B]
+            xb = np.take(X, idx, axis=0, out=Xb if len(idx) == len(Xb) else None)
+            if self.augment is not None:
+                xb = self.augment(xb, self.rng)
+            if self.schedule is not None:
+                net.optimizer.learning_rate = self.schedule(self.epoch + i / n_batches)
+            loss, hits = self.step(xb, y[idx])
+            if not math.isfinite(loss):
+                net.params[...] = snapshot
+                raise DivergenceError(
+                    f"training diverged in epoch {self.epoch + 1}, batch {i + 1}: the loss became "
+                    f"{loss}; try a lower learning rate (now {net.optimizer.learning_rate:g}). "
+                    "The weights from the start of this epoch were kept."
+                )
+            total_loss += loss
+            correct += hits
+        return {
+            "epoch": self.epoch + 1,
+            "train_loss": total_loss / n,
+            "train_accuracy": correct / n,
+            "learning_rate": net.optimizer.learning_rate,
+            "epoch_time": time.perf_counter() - start_time,
+        }
+
+    def step(self, xb, yb):
+        """Forward, backward and update on one batch; returns (summed loss, correct count)."""
+        net = self.network
+        loss, hits = net._fill_gradients(xb, yb)
+        if self.clip_norm is not None:
+            clip_by_global_norm(net.grads, self.clip_norm)
+        net.optimizer.update(net.params, net.grads)
+        return loss, hits
+
+    def _call(self, event, *args):
+        for cb in self.callbacks:
+            method = getattr(cb, event, None)
+            if method is not None:
+                method(self, *args)
+
+
+def clip_by_global_norm(grads, max_norm):
+    """Scale ``grads`` in place so that its Euclidean norm is at most ``max_norm``.
+
+    Clipping the norm of the whole gradient, rather than each component, keeps its direction.
+    Returns the norm before clipping.
+    """
+    norm = math.sqrt(float(np.dot(grads, grads)))
+    if norm > max_norm:
+        grads *= max_norm / norm
+    return norm

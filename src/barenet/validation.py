@@ -1,0 +1,119 @@
+"""Checks at the public boundary: every argument a user passes is validated here, once.
+
+Each check returns the cleaned value (an array of the right dtype and shape, an int, a float) or
+raises :class:`~barenet.errors.DataError` / ``ValueError`` with a message that says what was
+expected and what was given, e.g. ``learning_rate must be > 0, got -1``.
+"""
+
+import numbers
+
+import numpy as np
+
+from .errors import BarenetError, DataError
+
+
+def positive_int(name, value, minimum=1):
+    """An integer >= ``minimum`` (bools and floats such as 2.5 are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise BarenetError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise BarenetError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def positive_float(name, value, allow_zero=False):
+    """A finite real number > 0 (or >= 0 with ``allow_zero``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise BarenetError(f"{name} must be a finite number, got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise BarenetError(f"{name} must be {'>=' if allow_zero else '>'} 0, got {value}")
+    return float(value)
+
+
+def fraction(name, value):
+    """A number in [0, 1)."""
+    value = positive_float(name, value, allow_zero=True)
+    if value >= 1:
+        raise BarenetError(f"{name} must be in [0, 1), got {value}")
+    return value
+
+
+def hidden_sizes(value):
+    """A list of positive layer widths; an int alone means one hidden layer."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = [value]
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise BarenetError(f"hidden_sizes must be a list of positive integers, got {value!r}")
+    return [positive_int("each hidden size", h) for h in value]
+
+
+def choice(name, value, options):
+    """One of ``options`` (a name table), with the valid names in the message."""
+    if value not in options:
+        raise BarenetError(f"unknown {name} {value!r}; choose one of {sorted(options)}")
+    return value
+
+
+def features(X, n_features, dtype, name="X"):
+    """``X`` as a C-contiguous ``(n_samples, n_features)`` array of ``dtype``, finite, non-empty.
+
+    A copy is made only when the dtype or layout requires one; the caller's array is never changed.
+    """
+    try:
+        X = np.asarray(X)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{name} must be an array of numbers: {exc}") from None
+    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise DataError(f"{name} must hold numbers, got dtype {X.dtype}")
+    if X.ndim != 2:
+        hint = f"; for a single sample use {name}.reshape(1, -1)" if X.ndim == 1 else ""
+        if X.ndim == 3 and X.shape[1] * X.shape[2] == n_features:
+            hint = f"; flatten images with {name}.reshape(len({name}), -1)"
+        raise DataError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}{hint}")
+    if X.shape[0] == 0:
+        raise DataError(f"{name} is empty (0 samples)")
+    if X.shape[1] != n_features:
+        raise DataError(f"{name} has {X.shape[1]} features, the network expects {n_features}")
+    X = np.ascontiguousarray(X, dtype=dtype)
+    if not np.isfinite(X).all():
+        bad = int(np.count_nonzero(~np.isfinite(X)))
+        raise DataError(f"{name} contains {bad} NaN or infinite values")
+    return X
+
+
+def labels(y, n_samples, n_classes, name="y", x_name="X"):
+    """Integer class labels ``(n_samples,)`` in ``[0, n_classes)``, from integers or one-hot rows."""
+    try:
+        y = np.asarray(y)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{name} must be an array of labels: {exc}") from None
+    if y.ndim == 2 and y.shape[1] == n_classes and n_classes > 1:
+        y = _from_one_hot(y, name)
+    if y.ndim != 1:
+        raise DataError(
+            f"{name} must be 1-D class labels or one-hot rows (n, {n_classes}), got shape {y.shape}"
+        )
+    if len(y) != n_samples:
+        raise DataError(f"{name} has {len(y)} labels but {x_name} has {n_samples} samples")
+    if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)):
+        raise DataError(f"{name} must hold integer class labels, got dtype {y.dtype}")
+    if np.issubdtype(y.dtype, np.floating):
+        if not np.isfinite(y).all() or (y != np.round(y)).any():
+            raise DataError(f"{name} must hold whole-number class labels, found fractions or NaN")
+    if len(y) and (y.min() < 0 or y.max() >= n_classes):
+        raise DataError(
+            f"{name} has labels in [{y.min():g}, {y.max():g}], expected 0..{n_classes - 1}"
+        )
+    return y.astype(np.intp, copy=False)
+
+
+def _from_one_hot(Y, name):
+    if not np.isin(Y, (0, 1)).all() or (Y.sum(axis=1) != 1).any():
+        raise DataError(f"{name} looks one-hot encoded but some rows are not a single 1 among 0s")
+    return Y.argmax(axis=1)
+
+
+def dataset(X, y, n_features, n_classes, dtype, names=("X", "y")):
+    """Validate a pair ``(X, y)`` together."""
+    X = features(X, n_features, dtype, names[0])
+    return X, labels(y, len(X), n_classes, names[1], names[0])
