@@ -10,12 +10,15 @@ import numpy as np
 
 from . import validation as check
 from .activations import ACTIVATIONS
+from .augment import get_augmentation
+from .callbacks import EarlyStopping, as_callback
 from .errors import ModelFileError
 from .init import INITIALIZERS
 from .io import load_arrays, save_arrays
 from .layers import Activation, BatchNorm, Dense, Dropout
 from .losses import softmax, softmax_cross_entropy
 from .optimizers import get_optimizer
+from .schedules import get_schedule
 from .training import Trainer
 
 PREDICT_CHUNK = 8192  # rows per forward pass at prediction time: bounds memory, keeps BLAS busy
@@ -58,7 +61,9 @@ class NeuralNetwork:
         self.rng = np.random.default_rng(seed)
         self.optimizer = get_optimizer(optimizer, check.positive_float("learning_rate",
                                                                        learning_rate))
+        self.base_learning_rate = self.optimizer.learning_rate
         self.history = {}
+        self.training_info = {}
         self._build()
 
     # -- construction ---------------------------------------------------------------------------
@@ -111,11 +116,13 @@ class NeuralNetwork:
 
     @property
     def learning_rate(self):
-        return self.optimizer.learning_rate
+        """The base learning rate; schedules start from it (the optimizer holds the current one)."""
+        return self.base_learning_rate
 
     @learning_rate.setter
     def learning_rate(self, value):
-        self.optimizer.learning_rate = check.positive_float("learning_rate", value)
+        self.base_learning_rate = check.positive_float("learning_rate", value)
+        self.optimizer.learning_rate = self.base_learning_rate
 
     @property
     def n_parameters(self):
@@ -196,12 +203,22 @@ class NeuralNetwork:
     # -- the seed's public API ------------------------------------------------------------------
 
     def train(self, X_train, y_train, X_val=None, y_val=None, epochs=10, batch_size=64,
-              verbose=True, *, schedule=None, augment=None, clip_norm=None, callbacks=()):
+              verbose=True, *, schedule=None, augment=None, early_stopping=None, clip_norm=None,
+              callbacks=()):
         """Mini-batch training; returns the history (also kept in ``self.history``).
 
         The history holds, per epoch: ``train_loss``, ``train_accuracy`` (averaged over the
         epoch's batches), ``val_loss`` and ``val_accuracy`` when validation data is given,
-        ``learning_rate`` and ``epoch_time`` in seconds. ``verbose`` shows a progress bar.
+        ``learning_rate`` and ``epoch_time`` in seconds. Calling ``train`` again continues.
+
+        ``schedule``: learning-rate schedule by name (``constant``, ``step``, ``exponential``,
+        ``cosine``, ``warmup``, ``plateau``), config dict or object; it starts from
+        ``learning_rate``. ``augment``: ``shift``, ``affine``, ``elastic``, a dict such as
+        ``{"name": "shift", "max_shift": 2}``, or a function ``f(X_batch, rng)``.
+        ``early_stopping``: a patience (epochs) or an :class:`~barenet.callbacks.EarlyStopping`;
+        the best epoch's weights are restored. ``clip_norm``: clip the gradient's global norm.
+        ``callbacks``: functions ``f(epoch, logs)`` (return True to stop) or callback objects.
+        ``verbose`` shows a progress bar.
         """
         X, y = self._check_data(X_train, y_train, "X_train", "y_train")
         if (X_val is None) != (y_val is None):
@@ -210,14 +227,33 @@ class NeuralNetwork:
             X_val, y_val = self._check_data(X_val, y_val, "X_val", "y_val")
         epochs = check.positive_int("epochs", epochs)
         batch_size = check.positive_int("batch_size", batch_size)
-        callbacks = list(callbacks)
+        if clip_norm is not None:
+            clip_norm = check.positive_float("clip_norm", clip_norm)
+        schedule = get_schedule(schedule).start(self.base_learning_rate, epochs)
+        augment = get_augmentation(augment)
+        callbacks = [as_callback(cb) for cb in callbacks]
+        if early_stopping is not None and early_stopping is not False:
+            if X_val is None:
+                raise check.BarenetError("early_stopping needs validation data (X_val, y_val)")
+            if not isinstance(early_stopping, EarlyStopping):
+                early_stopping = EarlyStopping(patience=check.positive_int("early_stopping",
+                                                                           early_stopping))
+            callbacks.append(early_stopping)
         if verbose:
             from .progress import ProgressBar  # display lives outside the numerical core
 
             callbacks.append(ProgressBar(epochs))
         trainer = Trainer(self, batch_size=batch_size, schedule=schedule, augment=augment,
                           clip_norm=clip_norm, callbacks=callbacks)
-        return trainer.fit(X, y, X_val, y_val, epochs=epochs)
+        self.training_info = {
+            "epochs": epochs, "batch_size": batch_size, "schedule": schedule.config(),
+            "augment": getattr(augment, "config", lambda: None)(), "clip_norm": clip_norm,
+            "early_stopping": early_stopping.patience if early_stopping else None,
+            "n_train": len(X), "n_val": 0 if X_val is None else len(X_val),
+        }
+        history = trainer.fit(X, y, X_val, y_val, epochs=epochs)
+        self.training_info.update(trainer.info)
+        return history
 
     def predict_proba(self, X):
         """Class probabilities ``(n_samples, output_size)``; each row sums to 1."""
@@ -252,6 +288,7 @@ class NeuralNetwork:
         written atomically: a crash leaves the old file or the new one, never half of one.
         """
         header = {"architecture": self.get_config(), "history": self.history,
+                  "training": self.training_info,
                   "layers": [layer.config() for layer in self.layers]}
         save_arrays(path, header, self.named_arrays(), kind="model")
 
@@ -276,6 +313,7 @@ class NeuralNetwork:
                                      f"architecture needs {target.shape}")
             target[...] = arrays[name]
         fresh.history = header.get("history", {})
+        fresh.training_info = header.get("training", {})
         fresh.seed = header["architecture"].get("seed")
         self.__dict__.update(fresh.__dict__)
         return self

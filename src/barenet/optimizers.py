@@ -19,8 +19,8 @@ def _check_rate(name, value, low=0.0, high=None, low_inclusive=False):
     if high is not None:
         ok = ok and value < high
     if not ok:
-        bound = f">= {low}" if low_inclusive else f"> {low}"
-        bound += f" and < {high}" if high is not None else ""
+        bound = f">= {low:g}" if low_inclusive else f"> {low:g}"
+        bound += f" and < {high:g}" if high is not None else ""
         raise BarenetError(f"{name} must be {bound}, got {value}")
     return float(value)
 

@@ -18,8 +18,8 @@ from .errors import DivergenceError
 class Trainer:
     """Trains ``network`` with its optimizer; see :meth:`barenet.NeuralNetwork.train`.
 
-    ``schedule`` maps the epoch position (a float: 2.5 is half-way through the third epoch) to
-    a learning rate; ``augment(X_batch, rng)`` returns a new batch; ``callbacks`` receive
+    ``schedule`` (a started :class:`~barenet.schedules.Schedule`) maps the epoch position (a
+    float: 2.5 is half-way through the third epoch) to a learning rate; ``augment(X_batch, rng)`` returns a new batch; ``callbacks`` receive
     ``on_train_begin(trainer)``, ``on_epoch_end(trainer, epoch, logs)`` and
     ``on_train_end(trainer)``, and may set ``trainer.stop_training``.
     """
@@ -32,13 +32,25 @@ class Trainer:
         self.augment = augment
         self.clip_norm = clip_norm
         self.callbacks = list(callbacks)
+        if hasattr(schedule, "on_epoch_end"):  # reduce-on-plateau watches the epoch's figures
+            self.callbacks.insert(0, schedule)
         self.rng = rng if rng is not None else network.rng
         self.stop_training = False
-        self.epoch = 0  # epochs completed
+        self.epoch = 0  # epochs completed in this call
+        self.first_epoch = len(network.history.get("train_loss", ()))  # earlier calls' epochs
+        self.info = {}  # what callbacks want recorded about the run (e.g. the best epoch)
 
     def fit(self, X, y, X_val=None, y_val=None, epochs=10):
         """Run epochs ``self.epoch .. epochs - 1``; returns the network's history dict."""
         self._call("on_train_begin")
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, once
+                self._run(X, y, X_val, y_val, epochs)
+        finally:
+            self._call("on_train_end")
+        return self.network.history
+
+    def _run(self, X, y, X_val, y_val, epochs):
         while self.epoch < epochs and not self.stop_training:
             logs = self.train_epoch(X, y)
             if X_val is not None:
@@ -47,8 +59,6 @@ class Trainer:
                 self.network.history.setdefault(key, []).append(value)
             self.epoch += 1
             self._call("on_epoch_end", self.epoch - 1, logs)
-        self._call("on_train_end")
-        return self.network.history
 
     def train_epoch(self, X, y):
         """One pass over ``(X, y)`` in a fresh random order; returns the epoch's figures."""
@@ -65,7 +75,7 @@ class Trainer:
             if self.augment is not None:
                 xb = self.augment(xb, self.rng)
             if self.schedule is not None:
-                net.optimizer.learning_rate = self.schedule(self.epoch + i / n_batches)
+                net.optimizer.learning_rate = self.schedule.rate(self.epoch + i / n_batches)
             loss, hits = self.step(xb, y[idx])
             if not math.isfinite(loss):
                 net.params[...] = snapshot
@@ -77,7 +87,7 @@ class Trainer:
             total_loss += loss
             correct += hits
         return {
-            "epoch": self.epoch + 1,
+            "epoch": self.first_epoch + self.epoch + 1,
             "train_loss": total_loss / n,
             "train_accuracy": correct / n,
             "learning_rate": net.optimizer.learning_rate,

@@ -1,0 +1,150 @@
+"""Image augmentation for square images stored as rows, done in NumPy on each batch.
+
+Every transform maps a batch ``X (B, side*side)`` to a new batch of the same shape by sampling
+each output pixel ``(r, c)`` at a source point ``(r', c')`` of its own image, with bilinear
+interpolation and zero (background) outside the image. They differ only in the source points:
+a shift moves them by whole pixels, an affine map rotates/scales/shifts them about the image
+centre, an elastic distortion (Simard, Steinkraus & Platt 2003) displaces them by a random field
+smoothed with a Gaussian, so nearby pixels move together like ink on a flexing sheet.
+The caller's batch is never modified.
+"""
+
+import math
+
+import numpy as np
+
+from .errors import BarenetError
+
+
+def _grid(side):
+    """Pixel coordinates ``(rows, cols)`` of a ``side x side`` image, each ``(side, side)``."""
+    r = np.arange(side, dtype=np.float32)
+    return np.meshgrid(r, r, indexing="ij")
+
+
+def sample_bilinear(images, src_r, src_c):
+    """Sample ``images (B, s, s)`` at float coordinates ``src_r, src_c (B, s, s)``; zero outside."""
+    B, s, _ = images.shape
+    r0, c0 = np.floor(src_r), np.floor(src_c)
+    fr, fc = src_r - r0, src_c - c0
+    r0, c0 = r0.astype(np.intp), c0.astype(np.intp)
+    flat = images.reshape(B, -1)
+    out = np.zeros(src_r.shape, images.dtype)
+    for dr, dc, weight in ((0, 0, (1 - fr) * (1 - fc)), (0, 1, (1 - fr) * fc),
+                           (1, 0, fr * (1 - fc)), (1, 1, fr * fc)):
+        rr, cc = r0 + dr, c0 + dc
+        inside = (rr >= 0) & (rr < s) & (cc >= 0) & (cc < s)
+        index = np.where(inside, rr * s + cc, 0).reshape(B, -1)
+        values = np.take_along_axis(flat, index, axis=1).reshape(src_r.shape)
+        out += np.where(inside, values * weight, 0)
+    return out
+
+
+def _side(X):
+    side = math.isqrt(X.shape[1])
+    if side * side != X.shape[1]:
+        raise BarenetError(f"augmentation needs square images, got {X.shape[1]} features per row")
+    return side
+
+
+class Shift:
+    """Random translation by up to ``max_shift`` whole pixels in each direction."""
+
+    name = "shift"
+
+    def __init__(self, max_shift=2):
+        self.max_shift = int(max_shift)
+
+    def __call__(self, X, rng):
+        side, B = _side(X), len(X)
+        k = self.max_shift
+        padded = np.zeros((B, side + 2 * k, side + 2 * k), X.dtype)
+        padded[:, k:-k or None, k:-k or None] = X.reshape(B, side, side)
+        dr, dc = rng.integers(-k, k + 1, size=(2, B))
+        rows = (np.arange(side)[None, :] + k - dr[:, None])[:, :, None]  # (B, side, 1)
+        cols = (np.arange(side)[None, :] + k - dc[:, None])[:, None, :]  # (B, 1, side)
+        return padded[np.arange(B)[:, None, None], rows, cols].reshape(B, -1)
+
+    def config(self):
+        return {"name": self.name, "max_shift": self.max_shift}
+
+
+class Affine:
+    """Random rotation (degrees), scaling and translation (pixels) about the image centre."""
+
+    name = "affine"
+
+    def __init__(self, rotation=10.0, scale=0.1, shift=2.0):
+        self.rotation, self.scale, self.shift = float(rotation), float(scale), float(shift)
+
+    def __call__(self, X, rng):
+        side, B = _side(X), len(X)
+        angle = np.radians(rng.uniform(-self.rotation, self.rotation, B)).astype(np.float32)
+        zoom = rng.uniform(1 - self.scale, 1 + self.scale, B).astype(np.float32)
+        dr, dc = rng.uniform(-self.shift, self.shift, (2, B)).astype(np.float32)
+        r, c = _grid(side)
+        centre = (side - 1) / 2
+        r, c = r - centre, c - centre
+        cos, sin = (np.cos(angle) / zoom)[:, None, None], (np.sin(angle) / zoom)[:, None, None]
+        # Inverse map: where in the source does output pixel (r, c) come from.
+        src_r = cos * (r - dr[:, None, None]) - sin * (c - dc[:, None, None]) + centre
+        src_c = sin * (r - dr[:, None, None]) + cos * (c - dc[:, None, None]) + centre
+        return sample_bilinear(X.reshape(B, side, side), src_r, src_c).reshape(B, -1)
+
+    def config(self):
+        return {"name": self.name, "rotation": self.rotation, "scale": self.scale,
+                "shift": self.shift}
+
+
+class Elastic:
+    """Elastic distortion: a random displacement field smoothed by a Gaussian of width ``sigma``
+    and scaled by ``alpha`` pixels, after an optional affine transform.
+
+    Smoothing ``F`` along both axes is ``G F G^T`` with ``G`` the Gaussian blur matrix, two small
+    matrix products per batch.
+    """
+
+    name = "elastic"
+
+    def __init__(self, alpha=34.0, sigma=4.0, affine=None):
+        self.alpha, self.sigma = float(alpha), float(sigma)
+        self.affine = Affine(**affine) if isinstance(affine, dict) else affine
+
+    def __call__(self, X, rng):
+        if self.affine is not None:
+            X = self.affine(X, rng)
+        side, B = _side(X), len(X)
+        G = _gaussian_matrix(side, self.sigma)
+        field = rng.uniform(-1, 1, (2, B, side, side)).astype(np.float32)
+        field = G @ field @ G.T  # smooth each displacement map along rows and columns
+        field *= self.alpha
+        r, c = _grid(side)
+        return sample_bilinear(X.reshape(B, side, side), r + field[0], c + field[1]).reshape(B, -1)
+
+    def config(self):
+        return {"name": self.name, "alpha": self.alpha, "sigma": self.sigma,
+                "affine": self.affine.config() if self.affine else None}
+
+
+def _gaussian_matrix(n, sigma):
+    """``G (n, n)`` with rows of a normalised Gaussian: ``G @ v`` blurs a vector ``v``."""
+    i = np.arange(n, dtype=np.float32)
+    G = np.exp(-((i[:, None] - i[None, :]) ** 2) / (2 * sigma**2))
+    return G / G.sum(axis=1, keepdims=True)
+
+
+AUGMENTATIONS = {cls.name: cls for cls in (Shift, Affine, Elastic)}
+
+
+def get_augmentation(spec):
+    """An augmentation from a name, a config dict, a callable ``f(X, rng)``, or ``None``."""
+    if spec is None or callable(spec):
+        return spec
+    config = dict(spec) if isinstance(spec, dict) else {"name": spec}
+    name = config.pop("name", None)
+    if name not in AUGMENTATIONS:
+        raise BarenetError(f"unknown augmentation {name!r}; choose one of {sorted(AUGMENTATIONS)}")
+    try:
+        return AUGMENTATIONS[name](**config)
+    except TypeError as exc:
+        raise BarenetError(f"bad settings for augmentation {name!r}: {exc}") from None

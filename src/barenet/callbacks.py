@@ -1,0 +1,75 @@
+"""Callbacks: code that runs at the end of each epoch, without touching the training loop.
+
+A callback is an object with any of ``on_train_begin(trainer)``, ``on_epoch_end(trainer, epoch,
+logs)`` and ``on_train_end(trainer)``; or simply a function ``f(epoch, logs)``, which stops
+training by returning ``True``. ``logs`` holds the epoch's figures (``train_loss``,
+``val_accuracy``, ...). Setting ``trainer.stop_training = True`` ends training after this epoch.
+"""
+
+import math
+
+
+class FunctionCallback:
+    """Wraps ``f(epoch, logs)``: called after every epoch; returning ``True`` stops training."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        if self.fn(epoch, logs) is True:
+            trainer.stop_training = True
+
+
+def as_callback(cb):
+    """Accept callback objects as they are and wrap plain functions."""
+    hooks = ("on_train_begin", "on_epoch_end", "on_train_end")
+    if any(hasattr(cb, hook) for hook in hooks):
+        return cb
+    if callable(cb):
+        return FunctionCallback(cb)
+    raise TypeError(f"a callback must be a function f(epoch, logs) or define one of {hooks}, "
+                    f"got {cb!r}")
+
+
+class EarlyStopping:
+    """Stop when ``monitor`` has not improved for ``patience`` epochs; restore the best weights.
+
+    ``monitor`` is a key of the epoch logs: ``val_accuracy`` (higher is better) or ``val_loss``
+    (lower is better); any name containing "accuracy" is maximised, others minimised. An epoch
+    counts as an improvement when it beats the best by more than ``min_delta``. With
+    ``restore_best`` the parameters (and batch-norm statistics) of the best epoch are put back at
+    the end, and ``best_epoch`` / ``best_value`` say which one that was (epochs counted from 1).
+    """
+
+    def __init__(self, monitor="val_accuracy", patience=5, min_delta=0.0, restore_best=True):
+        if patience < 1:
+            raise ValueError(f"patience must be >= 1, got {patience}")
+        self.monitor, self.patience = monitor, int(patience)
+        self.min_delta, self.restore_best = float(min_delta), bool(restore_best)
+        self.sign = 1.0 if "accuracy" in monitor else -1.0  # internally: higher is better
+
+    def on_train_begin(self, trainer):
+        self.best_value, self.best_epoch, self.wait = -math.inf, None, 0
+        self.best_arrays = None
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        if self.monitor not in logs:
+            raise ValueError(f"early stopping monitors {self.monitor!r}, which this training "
+                             f"does not report (it reports {sorted(logs)}); give validation data")
+        value = self.sign * logs[self.monitor]
+        if value > self.best_value + self.min_delta or self.best_epoch is None:
+            self.best_value, self.best_epoch, self.wait = value, epoch + 1, 0
+            if self.restore_best:
+                arrays = trainer.network.named_arrays()
+                self.best_arrays = {k: v.copy() for k, v in arrays.items()}
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                trainer.stop_training = True
+
+    def on_train_end(self, trainer):
+        self.best_value *= self.sign
+        if self.restore_best and self.best_arrays is not None:
+            for name, array in trainer.network.named_arrays().items():
+                array[...] = self.best_arrays[name]
+        trainer.info["best_epoch"] = self.best_epoch

@@ -1,0 +1,185 @@
+"""Learning-rate schedules: the rate as a function of training progress.
+
+A schedule is started with the optimizer's base rate and the number of epochs, then asked for
+``rate(position)`` before every step, where ``position`` counts epochs as a float (2.5 is half-way
+through the third epoch), so that smooth schedules change within an epoch. Position alone fixes
+the rate, so resuming a run at an epoch boundary gives exactly the same rates; the one schedule
+with memory, reduce-on-plateau, exposes it through ``state``/``set_state``.
+"""
+
+import math
+
+from .errors import BarenetError
+
+
+class Schedule:
+    """Base class: holds ``base_rate`` and ``epochs`` once started."""
+
+    name = ""
+
+    def start(self, base_rate, epochs):
+        self.base_rate, self.epochs = float(base_rate), int(epochs)
+        return self
+
+    def rate(self, position):
+        raise NotImplementedError
+
+    def config(self):
+        return {"name": self.name, **{k: v for k, v in vars(self).items() if k in self._params}}
+
+    _params = ()
+
+    def state(self):
+        return {}
+
+    def set_state(self, state):
+        """Restore what :meth:`state` returned (only reduce-on-plateau has any)."""
+
+
+class Constant(Schedule):
+    """``lr(t) = lr0``."""
+
+    name = "constant"
+
+    def rate(self, position):
+        return self.base_rate
+
+
+class Step(Schedule):
+    """``lr(t) = lr0 * gamma ** floor(t / every)``: divide the rate at fixed epochs."""
+
+    name = "step"
+    _params = ("every", "gamma")
+
+    def __init__(self, every=10, gamma=0.1):
+        if every <= 0 or not 0 < gamma <= 1:
+            raise BarenetError(f"step schedule needs every > 0 and 0 < gamma <= 1, got {every}, "
+                               f"{gamma}")
+        self.every, self.gamma = every, float(gamma)
+
+    def rate(self, position):
+        return self.base_rate * self.gamma ** math.floor(position / self.every)
+
+
+class Exponential(Schedule):
+    """``lr(t) = lr0 * gamma ** floor(t)``: a constant factor per epoch."""
+
+    name = "exponential"
+    _params = ("gamma",)
+
+    def __init__(self, gamma=0.95):
+        if not 0 < gamma <= 1:
+            raise BarenetError(f"exponential schedule needs 0 < gamma <= 1, got {gamma}")
+        self.gamma = float(gamma)
+
+    def rate(self, position):
+        return self.base_rate * self.gamma ** math.floor(position)
+
+
+class Cosine(Schedule):
+    """Cosine annealing (Loshchilov & Hutter 2017) from ``lr0`` down to ``min_rate``:
+
+    ``lr(t) = min + (lr0 - min) (1 + cos(pi t / T)) / 2`` with ``T`` the number of epochs.
+    """
+
+    name = "cosine"
+    _params = ("min_rate",)
+
+    def __init__(self, min_rate=0.0):
+        self.min_rate = float(min_rate)
+
+    def rate(self, position):
+        progress = min(position / self.epochs, 1.0)
+        return self.min_rate + (self.base_rate - self.min_rate) * (1 + math.cos(math.pi * progress)) / 2
+
+
+class Warmup(Schedule):
+    """Linear warm-up over ``warmup`` epochs, from ``lr0 / 100`` up to the rate of ``then``.
+
+    Large rates early, when the weights are random, can blow training up; a gentle start avoids it.
+    ``then`` (a schedule, by default constant) runs over the remaining epochs.
+    """
+
+    name = "warmup"
+    _params = ("warmup",)
+
+    def __init__(self, warmup=1.0, then="constant"):
+        if warmup <= 0:
+            raise BarenetError(f"warmup must be > 0 epochs, got {warmup}")
+        self.warmup = warmup
+        self.then = get_schedule(then)
+
+    def start(self, base_rate, epochs):
+        super().start(base_rate, epochs)
+        self.then.start(base_rate, max(epochs - self.warmup, 1))
+        return self
+
+    def rate(self, position):
+        if position < self.warmup:
+            return self.base_rate * (0.01 + 0.99 * position / self.warmup)
+        return self.then.rate(position - self.warmup)
+
+    def config(self):
+        return {**super().config(), "then": self.then.config()}
+
+
+class ReduceOnPlateau(Schedule):
+    """Multiply the rate by ``factor`` when ``monitor`` has not improved for ``patience`` epochs.
+
+    It watches the epoch's figures through :meth:`on_epoch_end` (the trainer calls it as a
+    callback); falls back to the training loss when there is no validation data.
+    """
+
+    name = "plateau"
+    _params = ("factor", "patience", "monitor", "min_rate")
+
+    def __init__(self, factor=0.5, patience=3, monitor="val_loss", min_rate=1e-6):
+        if not 0 < factor < 1 or patience < 1:
+            raise BarenetError(f"plateau schedule needs 0 < factor < 1 and patience >= 1, got "
+                               f"{factor}, {patience}")
+        self.factor, self.patience, self.monitor = float(factor), int(patience), monitor
+        self.min_rate = float(min_rate)
+
+    def start(self, base_rate, epochs):
+        super().start(base_rate, epochs)
+        self.current, self.best, self.wait = self.base_rate, math.inf, 0
+        return self
+
+    def rate(self, position):
+        return self.current
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        value = logs.get(self.monitor, logs["train_loss"])
+        if "accuracy" in self.monitor:
+            value = -value  # lower is better below
+        if value < self.best - 1e-12:
+            self.best, self.wait = value, 0
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                self.current, self.wait = max(self.current * self.factor, self.min_rate), 0
+
+    def state(self):
+        return {"current": self.current, "best": self.best, "wait": self.wait}
+
+    def set_state(self, state):
+        self.current, self.best, self.wait = state["current"], state["best"], state["wait"]
+
+
+SCHEDULES = {cls.name: cls for cls in (Constant, Step, Exponential, Cosine, Warmup, ReduceOnPlateau)}
+
+
+def get_schedule(spec):
+    """A :class:`Schedule` from a name, a config dict, an instance, or ``None`` (constant)."""
+    if spec is None:
+        return Constant()
+    if isinstance(spec, Schedule):
+        return spec
+    config = dict(spec) if isinstance(spec, dict) else {"name": spec}
+    name = config.pop("name", None)
+    if name not in SCHEDULES:
+        raise BarenetError(f"unknown schedule {name!r}; choose one of {sorted(SCHEDULES)}")
+    try:
+        return SCHEDULES[name](**config)
+    except TypeError as exc:
+        raise BarenetError(f"bad settings for schedule {name!r}: {exc}") from None

@@ -1,0 +1,116 @@
+"""The training loop: history, callbacks, early stopping, clipping, divergence."""
+
+import numpy as np
+import pytest
+
+from barenet import BarenetError, DivergenceError, NeuralNetwork
+from barenet.callbacks import EarlyStopping
+from barenet.training import clip_by_global_norm
+
+
+def blobs(n=400, d=10, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 3, (k, d))
+    y = rng.integers(0, k, n)
+    return (centres[y] + rng.normal(size=(n, d))).astype(np.float32), y
+
+
+def test_history_has_every_documented_figure():
+    X, y = blobs()
+    nn = NeuralNetwork(10, [8], 3, learning_rate=0.1, seed=0)
+    h = nn.train(X[:300], y[:300], X[300:], y[300:], epochs=4, batch_size=32, verbose=False)
+    assert set(h) == {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
+                      "learning_rate", "epoch_time"}
+    assert all(len(v) == 4 for v in h.values()) and h["epoch"] == [1, 2, 3, 4]
+    assert h["train_loss"][-1] < h["train_loss"][0] and h["val_accuracy"][-1] > 0.9
+    assert h is nn.history
+    nn.train(X, y, epochs=2, verbose=False)  # a second call continues the history
+    assert nn.history["epoch"][-2:] == [5, 6] and len(nn.history["train_loss"]) == 6
+
+
+def test_val_figures_match_evaluate():
+    X, y = blobs()
+    nn = NeuralNetwork(10, [8], 3, learning_rate=0.1, seed=0)
+    h = nn.train(X, y, X[:50], y[:50], epochs=1, verbose=False)
+    result = nn.evaluate(X[:50], y[:50])
+    assert np.isclose(h["val_loss"][0], result["loss"]) and h["val_accuracy"][0] == result["accuracy"]
+
+
+def test_function_callback_sees_every_epoch_and_can_stop():
+    X, y = blobs()
+    seen = []
+    nn = NeuralNetwork(10, [8], 3, seed=0)
+    nn.train(X, y, epochs=10, verbose=False, callbacks=[lambda e, logs: seen.append(e) or e == 2])
+    assert seen == [0, 1, 2] and len(nn.history["train_loss"]) == 3
+
+
+def test_early_stopping_restores_the_best_epoch():
+    X, y = blobs(n=200)
+    nn = NeuralNetwork(10, [16], 3, learning_rate=0.5, seed=0)
+    snapshots = []
+    stopper = EarlyStopping(monitor="val_loss", patience=2)
+    # Validating on shuffled labels: the best val_loss comes early, then it worsens.
+    y_val = np.random.default_rng(1).permutation(y)
+    nn.train(X, y, X, y_val, epochs=30, batch_size=16, verbose=False,
+             callbacks=[lambda e, logs: snapshots.append(nn.params.copy())],
+             early_stopping=stopper)
+    best = int(np.argmin(nn.history["val_loss"]))
+    assert stopper.best_epoch == best + 1 == nn.training_info["best_epoch"]
+    assert len(nn.history["val_loss"]) == best + 1 + 2  # stopped after `patience` worse epochs
+    assert np.array_equal(nn.params, snapshots[best])
+    assert not np.array_equal(nn.params, snapshots[-1])
+
+
+def test_early_stopping_needs_validation_data():
+    X, y = blobs()
+    with pytest.raises(BarenetError, match="early_stopping needs validation data"):
+        NeuralNetwork(10, [8], 3).train(X, y, early_stopping=3, verbose=False)
+
+
+def test_clip_by_global_norm_keeps_direction():
+    g = np.array([3.0, 4.0])
+    assert clip_by_global_norm(g, 1.0) == 5.0
+    np.testing.assert_allclose(g, [0.6, 0.8])
+    g = np.array([0.3, 0.4])
+    clip_by_global_norm(g, 1.0)
+    np.testing.assert_allclose(g, [0.3, 0.4])
+
+
+def test_clipping_bounds_every_update():
+    X, y = blobs()
+    nn = NeuralNetwork(10, [8], 3, learning_rate=1.0, seed=0)
+    before = nn.params.copy()
+    nn.train(X[:32], y[:32], epochs=1, batch_size=32, clip_norm=1e-3, verbose=False)
+    assert np.linalg.norm(nn.params - before) <= 1e-3 * 1.0001
+
+
+def test_divergence_stops_with_advice_and_keeps_finite_weights():
+    X, y = blobs()
+    X = X * 1e4
+    nn = NeuralNetwork(10, [64, 64], 3, learning_rate=50.0, seed=0)
+    with pytest.raises(DivergenceError, match="lower learning rate"):
+        nn.train(X, y, epochs=20, batch_size=8, verbose=False)
+    assert np.isfinite(nn.params).all()
+    assert np.isfinite(nn.predict_proba(X[:5])).all()
+
+
+def test_schedule_sets_the_learning_rate_each_epoch():
+    X, y = blobs()
+    nn = NeuralNetwork(10, [8], 3, learning_rate=0.1, seed=0)
+    h = nn.train(X, y, epochs=4, batch_size=400, schedule={"name": "step", "every": 2,
+                                                           "gamma": 0.1}, verbose=False)
+    np.testing.assert_allclose(h["learning_rate"], [0.1, 0.1, 0.01, 0.01])
+    assert nn.learning_rate == 0.1  # the base rate is kept for the next call
+
+
+def test_augmentation_is_applied_to_training_batches_only():
+    X, y = blobs(d=16)
+    calls = []
+
+    def flip(batch, rng):
+        calls.append(batch.shape)
+        return batch[:, ::-1].copy()
+
+    nn = NeuralNetwork(16, [8], 3, seed=0)
+    nn.train(X, y, X[:10], y[:10], epochs=1, batch_size=100, augment=flip, verbose=False)
+    assert calls == [(100, 16)] * 4
