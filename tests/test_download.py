@@ -1,0 +1,200 @@
+"""download and download_mnist against a real HTTP server on 127.0.0.1 started by the tests."""
+
+import functools
+import hashlib
+import http.server
+import socket
+import threading
+
+import numpy as np
+import pytest
+
+import barenet.data.mnist as mnist
+from barenet.data import download_mnist, load_mnist, write_idx
+from barenet.data.download import download
+from barenet.errors import DataNotFoundError
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves files from a folder; ``/short`` promises 1000 bytes and sends 10."""
+
+    def do_GET(self):
+        if self.path == "/short":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(bytes(10))
+            return
+        super().do_GET()
+
+    def log_message(self, format, *args):
+        """Keep the test output clean."""
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A live server: returns (folder it serves, base URL ending in /)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(root))
+    )
+    # A short poll interval makes shutdown() quick.
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{httpd.server_port}/"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def closed_port_url():
+    """A URL on a port nothing listens on: the connection is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/file.bin"
+
+
+@pytest.fixture
+def silent_url():
+    """A URL whose server accepts the connection but never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/file.bin"
+
+
+@pytest.fixture
+def served_file(server):
+    """A 300 kB file on the server (several chunks): returns (URL, content, MD5)."""
+    root, base = server
+    content = np.random.default_rng(0).integers(0, 256, 300_000, dtype=np.uint8).tobytes()
+    (root / "file.bin").write_bytes(content)
+    return base + "file.bin", content, hashlib.md5(content).hexdigest()
+
+
+def test_download_verifies_md5_and_leaves_only_the_file(tmp_path, served_file):
+    url, content, md5 = served_file
+    dest = tmp_path / "out" / "file.bin"
+    assert download([url], dest, md5=md5, progress=False) == dest
+    assert dest.read_bytes() == content
+    assert [p.name for p in dest.parent.iterdir()] == ["file.bin"]
+
+
+def test_failing_mirrors_are_skipped(tmp_path, server, served_file, closed_port_url, silent_url):
+    url, content, md5 = served_file
+    missing = server[1] + "missing.bin"
+    short = server[1] + "short"
+    dest = tmp_path / "file.bin"
+    mirrors = [missing, closed_port_url, silent_url, short, url]
+    download(mirrors, dest, md5=md5, timeout=0.5, progress=False)
+    assert dest.read_bytes() == content
+
+
+def test_every_mirror_failing_lists_each_reason(
+    tmp_path, server, served_file, closed_port_url, silent_url
+):
+    url, _, _ = served_file
+    mirrors = [server[1] + "missing.bin", closed_port_url, silent_url, server[1] + "short", url]
+    dest = tmp_path / "dest" / "file.bin"
+    with pytest.raises(DataNotFoundError) as info:
+        download(mirrors, dest, md5="0" * 32, timeout=0.5, progress=False)
+    lines = str(info.value).splitlines()
+    assert "file.bin" in lines[0]
+    reasons = ["404", "Connection refused", "timed out", "incomplete download", "MD5 mismatch"]
+    for mirror, reason, line in zip(mirrors, reasons, lines[1:], strict=True):
+        assert mirror in line and reason in line
+    assert list(dest.parent.iterdir()) == []
+
+
+def test_md5_mismatch_everywhere_keeps_an_existing_file_intact(tmp_path, server, served_file):
+    url, content, md5 = served_file
+    dest = tmp_path / "dest" / "file.bin"
+    dest.parent.mkdir()
+    dest.write_bytes(b"previous version")
+    wrong = hashlib.md5(b"something else").hexdigest()
+    with pytest.raises(DataNotFoundError, match=f"MD5 mismatch: got {md5}, expected {wrong}"):
+        download([url, url], dest, md5=wrong, progress=False)
+    assert dest.read_bytes() == b"previous version"
+    assert [p.name for p in dest.parent.iterdir()] == ["file.bin"]
+
+
+def test_progress_bar_goes_to_stderr_only_when_asked(tmp_path, served_file, capsys):
+    url, _, md5 = served_file
+    download([url], tmp_path / "quiet.bin", md5=md5, progress=False)
+    assert capsys.readouterr().err == ""
+    download([url], tmp_path / "shown.bin", md5=md5, progress=True)
+    captured = capsys.readouterr()
+    assert "shown.bin" in captured.err and "293k" in captured.err
+    assert captured.out == ""
+
+
+def test_no_mirror_at_all(tmp_path):
+    with pytest.raises(DataNotFoundError, match="no mirror"):
+        download([], tmp_path / "file.bin")
+
+
+@pytest.fixture
+def fake_mnist(server):
+    """Small MNIST-format files on the server: returns (base URL, arrays, their MD5s)."""
+    root, base = server
+    rng = np.random.default_rng(1)
+    arrays = [
+        rng.integers(0, 256, (6, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, 6, dtype=np.uint8),
+        rng.integers(0, 256, (4, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, 4, dtype=np.uint8),
+    ]
+    checksums = {}
+    for name, array in zip(mnist.FILES, arrays, strict=True):
+        path = write_idx(root / name, array)
+        checksums[name] = hashlib.md5(path.read_bytes()).hexdigest()
+    return base, arrays, checksums
+
+
+def test_download_mnist_then_load_mnist(tmp_path, fake_mnist, closed_port_url):
+    base, arrays, checksums = fake_mnist
+    mirrors = [closed_port_url.rsplit("/", 1)[0], base]
+    folder = download_mnist(tmp_path / "data", mirrors=mirrors, progress=False, checksums=checksums)
+    assert folder == tmp_path / "data" / "mnist"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(mnist.FILES)
+    for loaded, served in zip(load_mnist(tmp_path / "data", download=False), arrays, strict=True):
+        np.testing.assert_array_equal(loaded, served)
+
+
+def test_download_mnist_keeps_files_already_present(tmp_path, fake_mnist, closed_port_url):
+    base, _, checksums = fake_mnist
+    folder = download_mnist(tmp_path, mirrors=[base], progress=False, checksums=checksums)
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    # Nothing is missing, so the unreachable mirror is never contacted.
+    download_mnist(tmp_path, mirrors=[closed_port_url], progress=False)
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
+
+
+def test_download_mnist_checks_the_published_md5_by_default(tmp_path, fake_mnist):
+    base, _, _ = fake_mnist
+    with pytest.raises(DataNotFoundError, match=f"expected {mnist.MD5[mnist.FILES[0]]}"):
+        download_mnist(tmp_path, mirrors=[base], progress=False)
+    assert list((tmp_path / "mnist").iterdir()) == []
+
+
+def test_load_mnist_downloads_what_is_missing(tmp_path, fake_mnist, monkeypatch):
+    base, arrays, checksums = fake_mnist
+    monkeypatch.setattr(mnist, "MIRRORS", (base,))
+    monkeypatch.setattr(mnist, "MD5", checksums)
+    loaded = load_mnist(tmp_path, progress=False)
+    for array, served in zip(loaded, arrays, strict=True):
+        np.testing.assert_array_equal(array, served)
+
+
+def test_load_mnist_reports_where_it_looked_when_download_fails(
+    tmp_path, closed_port_url, monkeypatch
+):
+    monkeypatch.setattr(mnist, "MIRRORS", (closed_port_url.rsplit("/", 1)[0],))
+    with pytest.raises(DataNotFoundError) as info:
+        load_mnist(tmp_path, progress=False)
+    message = str(info.value)
+    assert str(tmp_path / "mnist") in message and "BARENET_DATA" in message
+    assert "Connection refused" in message
