@@ -166,3 +166,37 @@ def test_bad_training_arguments():
     ]:
         with pytest.raises(BarenetError, match=message):
             nn.train(X, y, verbose=False, **kwargs)
+
+
+def test_save_load_round_trip_gives_identical_predictions(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.random((200, 12), dtype=np.float32), rng.integers(0, 3, 200)
+    nn = NeuralNetwork(12, [10, 6], 3, activation="tanh", batch_norm=True, dropout=0.1,
+                       optimizer="adam", learning_rate=0.01, seed=0)
+    nn.train(X, y, X, y, epochs=2, batch_size=32, verbose=False)
+    path = tmp_path / "my_model.pkl"  # the extension does not make it a pickle
+    nn.save_model(path)
+    loaded = NeuralNetwork()
+    loaded.load_model(path)  # a default instance takes on the saved architecture
+    assert loaded.hidden_sizes == [10, 6] and loaded.activation == "tanh" and loaded.batch_norm
+    assert np.array_equal(loaded.predict_proba(X), nn.predict_proba(X))
+    assert loaded.history == nn.history and loaded.training_info == nn.training_info
+    assert path.read_bytes()[:2] == b"PK"
+
+
+def test_a_pickle_is_refused_and_never_run(tmp_path):
+    import pickle
+
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(Evil()))
+    from barenet import ModelFileError
+
+    with pytest.raises(ModelFileError, match="pickle"):
+        NeuralNetwork().load_model(path)
+    assert not marker.exists()

@@ -49,8 +49,17 @@ class EarlyStopping:
         self.sign = 1.0 if "accuracy" in monitor else -1.0  # internally: higher is better
 
     def on_train_begin(self, trainer):
-        self.best_value, self.best_epoch, self.wait = -math.inf, None, 0
-        self.best_arrays = None
+        if trainer.epoch == 0:  # a resumed run keeps the state its checkpoint restored
+            self.best_value, self.best_epoch, self.wait = -math.inf, None, 0
+            self.best_arrays = None
+
+    def state(self):
+        return {"best_value": self.best_value, "best_epoch": self.best_epoch, "wait": self.wait,
+                "best_arrays": self.best_arrays}
+
+    def set_state(self, state):
+        self.best_value, self.best_epoch = state["best_value"], state["best_epoch"]
+        self.wait, self.best_arrays = state["wait"], state.get("best_arrays")
 
     def on_epoch_end(self, trainer, epoch, logs):
         if self.monitor not in logs:
@@ -68,8 +77,8 @@ class EarlyStopping:
                 trainer.stop_training = True
 
     def on_train_end(self, trainer):
-        self.best_value *= self.sign
         if self.restore_best and self.best_arrays is not None:
             for name, array in trainer.network.named_arrays().items():
                 array[...] = self.best_arrays[name]
         trainer.info["best_epoch"] = self.best_epoch
+        trainer.info["best_" + self.monitor] = self.sign * self.best_value

@@ -204,7 +204,7 @@ class NeuralNetwork:
 
     def train(self, X_train, y_train, X_val=None, y_val=None, epochs=10, batch_size=64,
               verbose=True, *, schedule=None, augment=None, early_stopping=None, clip_norm=None,
-              callbacks=()):
+              callbacks=(), checkpoint=None, resume=False):
         """Mini-batch training; returns the history (also kept in ``self.history``).
 
         The history holds, per epoch: ``train_loss``, ``train_accuracy`` (averaged over the
@@ -218,7 +218,9 @@ class NeuralNetwork:
         ``early_stopping``: a patience (epochs) or an :class:`~barenet.callbacks.EarlyStopping`;
         the best epoch's weights are restored. ``clip_norm``: clip the gradient's global norm.
         ``callbacks``: functions ``f(epoch, logs)`` (return True to stop) or callback objects.
-        ``verbose`` shows a progress bar.
+        ``checkpoint``: a path where the whole training state is saved after every epoch;
+        with ``resume=True`` an existing checkpoint there is continued, ending with exactly the
+        weights an uninterrupted run would have. ``verbose`` shows a progress bar.
         """
         X, y = self._check_data(X_train, y_train, "X_train", "y_train")
         if (X_val is None) != (y_val is None):
@@ -244,7 +246,8 @@ class NeuralNetwork:
 
             callbacks.append(ProgressBar(epochs))
         trainer = Trainer(self, batch_size=batch_size, schedule=schedule, augment=augment,
-                          clip_norm=clip_norm, callbacks=callbacks)
+                          clip_norm=clip_norm, callbacks=callbacks, checkpoint=checkpoint,
+                          resume=resume)
         self.training_info = {
             "epochs": epochs, "batch_size": batch_size, "schedule": schedule.config(),
             "augment": getattr(augment, "config", lambda: None)(), "clip_norm": clip_norm,
@@ -287,10 +290,13 @@ class NeuralNetwork:
         The file is an archive of ``.npy`` arrays and a JSON header (see :mod:`barenet.io`),
         written atomically: a crash leaves the old file or the new one, never half of one.
         """
-        header = {"architecture": self.get_config(), "history": self.history,
-                  "training": self.training_info,
-                  "layers": [layer.config() for layer in self.layers]}
-        save_arrays(path, header, self.named_arrays(), kind="model")
+        save_arrays(path, self._file_header(), self.named_arrays(), kind="model")
+
+    def _file_header(self):
+        """What a model file says besides its arrays: how to rebuild it and how it was trained."""
+        return {"architecture": self.get_config(), "history": self.history,
+                "training": self.training_info,
+                "layers": [layer.config() for layer in self.layers]}
 
     def load_model(self, path):
         """Replace this network with the one saved at ``path`` (architecture included)."""

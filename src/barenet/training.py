@@ -8,10 +8,12 @@ from one generator, so a seed fixes the whole run.
 """
 
 import math
+import os
 import time
 
 import numpy as np
 
+from .checkpoint import Checkpoint, restore
 from .errors import DivergenceError
 
 
@@ -25,7 +27,7 @@ class Trainer:
     """
 
     def __init__(self, network, *, batch_size=64, schedule=None, augment=None, clip_norm=None,
-                 callbacks=(), rng=None):
+                 callbacks=(), checkpoint=None, resume=False, rng=None):
         self.network = network
         self.batch_size = batch_size
         self.schedule = schedule
@@ -39,13 +41,27 @@ class Trainer:
         self.epoch = 0  # epochs completed in this call
         self.first_epoch = len(network.history.get("train_loss", ()))  # earlier calls' epochs
         self.info = {}  # what callbacks want recorded about the run (e.g. the best epoch)
+        self.checkpoint, self.resume = checkpoint, resume
+        if checkpoint is not None:  # last, so that it saves what the other callbacks updated
+            self.callbacks.append(Checkpoint(checkpoint))
 
     def fit(self, X, y, X_val=None, y_val=None, epochs=10):
-        """Run epochs ``self.epoch .. epochs - 1``; returns the network's history dict."""
+        """Run epochs ``self.epoch .. epochs - 1``; returns the network's history dict.
+
+        With ``resume`` and an existing checkpoint file, the run first continues from it.
+        Ctrl-C stops after the last complete epoch's checkpoint, raising
+        :class:`TrainingInterrupted`.
+        """
+        if self.resume and self.checkpoint is not None and os.path.exists(self.checkpoint):
+            restore(self.checkpoint, self)
         self._call("on_train_begin")
         try:
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, once
                 self._run(X, y, X_val, y_val, epochs)
+        except KeyboardInterrupt:
+            where = f"; checkpoint: {self.checkpoint}" if self.checkpoint else ""
+            raise TrainingInterrupted(f"training interrupted after {self.epoch} complete "
+                                      f"epoch(s){where}") from None
         finally:
             self._call("on_train_end")
         return self.network.history
@@ -108,6 +124,10 @@ class Trainer:
             method = getattr(cb, event, None)
             if method is not None:
                 method(self, *args)
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training; the message says how many epochs completed and were saved."""
 
 
 def clip_by_global_norm(grads, max_norm):

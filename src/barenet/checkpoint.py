@@ -1,0 +1,112 @@
+"""Checkpoints: everything needed to continue a training run exactly where it stopped.
+
+At the end of every epoch :class:`Checkpoint` writes, atomically, the model file (architecture,
+weights, batch-norm statistics, history) extended with the run's moving parts: the optimizer's
+state (moments, step count), the random generator's state, the schedule's memory, the early
+stopping's best weights, and the number of epochs done. :func:`restore` puts all of it back, so a
+run killed at any moment and resumed from its last checkpoint continues with the same random
+draws and the same arithmetic: the final weights equal those of an uninterrupted run bit for bit.
+"""
+
+import os
+
+import numpy as np
+
+from .errors import ModelFileError
+from .io import load_arrays, save_arrays
+
+
+class Checkpoint:
+    """Callback: save the whole training state to ``path`` after every epoch."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        save_checkpoint(self.path, trainer)
+
+
+def _split(prefix, state):
+    """A state dict split into JSON-able values and arrays (named ``prefix.key``)."""
+    values, arrays = {}, {}
+    for key, value in state.items():
+        if isinstance(value, np.ndarray):
+            arrays[f"{prefix}.{key}"] = value
+        elif isinstance(value, dict) and value and all(
+            isinstance(v, np.ndarray) for v in value.values()
+        ):
+            arrays.update({f"{prefix}.{key}.{k}": v for k, v in value.items()})
+        else:
+            values[key] = value
+    return values, arrays
+
+
+def _join(prefix, values, arrays):
+    """Inverse of :func:`_split`."""
+    state = dict(values)
+    for name, array in arrays.items():
+        if not name.startswith(prefix + "."):
+            continue
+        key, _, sub = name[len(prefix) + 1 :].partition(".")
+        if sub:
+            state.setdefault(key, {})[sub] = array
+        else:
+            state[key] = array
+    return state
+
+
+def _stateful(trainer):
+    """``{name: object}`` of every part of the run that carries state across epochs."""
+    parts = {"optimizer": trainer.network.optimizer, "schedule": trainer.schedule}
+    for cb in trainer.callbacks:
+        if hasattr(cb, "state") and cb is not trainer.schedule:
+            # Named by class, not position: a resumed run may add or drop other callbacks.
+            name, n = type(cb).__name__, 1
+            while name in parts:
+                n += 1
+                name = f"{type(cb).__name__}{n}"
+            parts[name] = cb
+    return parts
+
+
+def save_checkpoint(path, trainer):
+    """Write the training state of ``trainer`` (and its network) to ``path``, atomically."""
+    net = trainer.network
+    header = net._file_header()
+    header["checkpoint"] = {
+        "epochs_done": trainer.epoch,
+        "batch_size": trainer.batch_size,
+        "rng": net.rng.bit_generator.state,
+        "parts": {},
+    }
+    arrays = dict(net.named_arrays())
+    for name, part in _stateful(trainer).items():
+        values, part_arrays = _split(name, part.state())
+        header["checkpoint"]["parts"][name] = values
+        arrays.update(part_arrays)
+    save_arrays(path, header, arrays, kind="checkpoint")
+
+
+def restore(path, trainer):
+    """Load the checkpoint at ``path`` into ``trainer`` and its network (same architecture)."""
+    net = trainer.network
+    header, arrays = load_arrays(path, kind="checkpoint")
+    saved = header.get("architecture", {})
+    mine = net.get_config()
+    for key in ("input_size", "hidden_sizes", "output_size", "activation", "dropout",
+                "batch_norm", "dtype"):
+        if saved.get(key) != mine[key]:
+            raise ModelFileError(f"{path}: checkpoint was made for a network with {key}="
+                                 f"{saved.get(key)!r}, this one has {mine[key]!r}")
+    state = header["checkpoint"]
+    if state["batch_size"] != trainer.batch_size:
+        raise ModelFileError(f"{path}: checkpoint was made with batch_size={state['batch_size']}, "
+                             f"resuming with {trainer.batch_size} would change the run")
+    for name, target in net.named_arrays().items():
+        target[...] = arrays[name]
+    for name, part in _stateful(trainer).items():
+        part.set_state(_join(name, state["parts"].get(name, {}), arrays))
+    net.rng.bit_generator.state = state["rng"]
+    net.history = header.get("history", {})
+    trainer.epoch = state["epochs_done"]
+    trainer.first_epoch = len(net.history.get("train_loss", ())) - trainer.epoch
