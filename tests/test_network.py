@@ -171,8 +171,17 @@ def test_bad_training_arguments():
 def test_save_load_round_trip_gives_identical_predictions(tmp_path):
     rng = np.random.default_rng(0)
     X, y = rng.random((200, 12), dtype=np.float32), rng.integers(0, 3, 200)
-    nn = NeuralNetwork(12, [10, 6], 3, activation="tanh", batch_norm=True, dropout=0.1,
-                       optimizer="adam", learning_rate=0.01, seed=0)
+    nn = NeuralNetwork(
+        12,
+        [10, 6],
+        3,
+        activation="tanh",
+        batch_norm=True,
+        dropout=0.1,
+        optimizer="adam",
+        learning_rate=0.01,
+        seed=0,
+    )
     nn.train(X, y, X, y, epochs=2, batch_size=32, verbose=False)
     path = tmp_path / "my_model.pkl"  # the extension does not make it a pickle
     nn.save_model(path)

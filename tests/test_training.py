@@ -19,8 +19,15 @@ def test_history_has_every_documented_figure():
     X, y = blobs()
     nn = NeuralNetwork(10, [8], 3, learning_rate=0.1, seed=0)
     h = nn.train(X[:300], y[:300], X[300:], y[300:], epochs=4, batch_size=32, verbose=False)
-    assert set(h) == {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
-                      "learning_rate", "epoch_time"}
+    assert set(h) == {
+        "epoch",
+        "train_loss",
+        "train_accuracy",
+        "val_loss",
+        "val_accuracy",
+        "learning_rate",
+        "epoch_time",
+    }
     assert all(len(v) == 4 for v in h.values()) and h["epoch"] == [1, 2, 3, 4]
     assert h["train_loss"][-1] < h["train_loss"][0] and h["val_accuracy"][-1] > 0.9
     assert h is nn.history
@@ -33,7 +40,9 @@ def test_val_figures_match_evaluate():
     nn = NeuralNetwork(10, [8], 3, learning_rate=0.1, seed=0)
     h = nn.train(X, y, X[:50], y[:50], epochs=1, verbose=False)
     result = nn.evaluate(X[:50], y[:50])
-    assert np.isclose(h["val_loss"][0], result["loss"]) and h["val_accuracy"][0] == result["accuracy"]
+    assert (
+        np.isclose(h["val_loss"][0], result["loss"]) and h["val_accuracy"][0] == result["accuracy"]
+    )
 
 
 def test_function_callback_sees_every_epoch_and_can_stop():
@@ -51,9 +60,17 @@ def test_early_stopping_restores_the_best_epoch():
     stopper = EarlyStopping(monitor="val_loss", patience=2)
     # Validating on shuffled labels: the best val_loss comes early, then it worsens.
     y_val = np.random.default_rng(1).permutation(y)
-    nn.train(X, y, X, y_val, epochs=30, batch_size=16, verbose=False,
-             callbacks=[lambda e, logs: snapshots.append(nn.params.copy())],
-             early_stopping=stopper)
+    nn.train(
+        X,
+        y,
+        X,
+        y_val,
+        epochs=30,
+        batch_size=16,
+        verbose=False,
+        callbacks=[lambda e, logs: snapshots.append(nn.params.copy())],
+        early_stopping=stopper,
+    )
     best = int(np.argmin(nn.history["val_loss"]))
     assert stopper.best_epoch == best + 1 == nn.training_info["best_epoch"]
     assert len(nn.history["val_loss"]) == best + 1 + 2  # stopped after `patience` worse epochs
@@ -97,8 +114,14 @@ def test_divergence_stops_with_advice_and_keeps_finite_weights():
 def test_schedule_sets_the_learning_rate_each_epoch():
     X, y = blobs()
     nn = NeuralNetwork(10, [8], 3, learning_rate=0.1, seed=0)
-    h = nn.train(X, y, epochs=4, batch_size=400, schedule={"name": "step", "every": 2,
-                                                           "gamma": 0.1}, verbose=False)
+    h = nn.train(
+        X,
+        y,
+        epochs=4,
+        batch_size=400,
+        schedule={"name": "step", "every": 2, "gamma": 0.1},
+        verbose=False,
+    )
     np.testing.assert_allclose(h["learning_rate"], [0.1, 0.1, 0.01, 0.01])
     assert nn.learning_rate == 0.1  # the base rate is kept for the next call
 

@@ -26,8 +26,24 @@ from .optimizers import SGD, Adam, AdamW, RMSprop
 __version__ = "0.1.0"
 
 __all__ = [
-    "SGD", "Adam", "AdamW", "BarenetError", "DataError", "DataNotFoundError", "DivergenceError",
-    "ModelFileError", "NeuralNetwork", "RMSprop", "data_home", "download_mnist",
-    "load_and_preprocess_mnist", "load_image", "load_mnist", "load_model", "preprocess_digit",
-    "preprocess_image", "read_idx", "write_idx",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "BarenetError",
+    "DataError",
+    "DataNotFoundError",
+    "DivergenceError",
+    "ModelFileError",
+    "NeuralNetwork",
+    "RMSprop",
+    "data_home",
+    "download_mnist",
+    "load_and_preprocess_mnist",
+    "load_image",
+    "load_mnist",
+    "load_model",
+    "preprocess_digit",
+    "preprocess_image",
+    "read_idx",
+    "write_idx",
 ]

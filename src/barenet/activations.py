@@ -3,9 +3,9 @@
 Every activation works in place on batch-major arrays ``(batch, units)``: ``forward(Z, out)``
 writes ``a = f(z)`` into ``out`` (which may be ``Z`` itself), and ``backward(dA, Z, A)`` turns the
 gradient with respect to the output, ``dL/dA``, into the gradient with respect to the input,
-``dL/dZ = dL/dA * f'(z)``, overwriting ``dA``. ``Z`` is the input and ``A`` the output of the forward
-pass; each activation says which of the two it needs (``needs_input``), so the others can run fully
-in place. Activations are found by name in :data:`ACTIVATIONS`.
+``dL/dZ = dL/dA * f'(z)``, overwriting ``dA``. ``Z`` is the input and ``A`` the output of the
+forward pass; each activation says which of the two it needs (``needs_input``), so the others
+can run fully in place. Activations are found by name in :data:`ACTIVATIONS`.
 """
 
 import math

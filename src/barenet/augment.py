@@ -23,21 +23,29 @@ def _grid(side):
 
 
 def sample_bilinear(images, src_r, src_c):
-    """Sample ``images (B, s, s)`` at float coordinates ``src_r, src_c (B, s, s)``; zero outside."""
+    """Sample ``images (B, s, s)`` at float coordinates ``src_r, src_c (B, s, s)``; zero outside.
+
+    Each value mixes the four pixels around the source point, weighted by closeness:
+    ``top = v00 + fc (v01 - v00)``, ``bottom = v10 + fc (v11 - v10)``,
+    ``v = top + fr (bottom - top)``
+    with ``fr, fc`` the fractional parts. A one-pixel zero border lets points just outside the
+    image blend with the background, and clipping sends points far outside onto that border.
+    """
     B, s, _ = images.shape
-    r0, c0 = np.floor(src_r), np.floor(src_c)
+    padded = np.zeros((B, s + 2, s + 2), images.dtype)
+    padded[:, 1:-1, 1:-1] = images
+    # Coordinates in the padded image, clipped so that r0 + 1 and c0 + 1 stay inside it.
+    src_r = np.clip(src_r + 1, 0, s + 0.999)
+    src_c = np.clip(src_c + 1, 0, s + 0.999)
+    r0, c0 = src_r.astype(np.intp), src_c.astype(np.intp)  # floor: both are >= 0
     fr, fc = src_r - r0, src_c - c0
-    r0, c0 = r0.astype(np.intp), c0.astype(np.intp)
-    flat = images.reshape(B, -1)
-    out = np.zeros(src_r.shape, images.dtype)
-    for dr, dc, weight in ((0, 0, (1 - fr) * (1 - fc)), (0, 1, (1 - fr) * fc),
-                           (1, 0, fr * (1 - fc)), (1, 1, fr * fc)):
-        rr, cc = r0 + dr, c0 + dc
-        inside = (rr >= 0) & (rr < s) & (cc >= 0) & (cc < s)
-        index = np.where(inside, rr * s + cc, 0).reshape(B, -1)
-        values = np.take_along_axis(flat, index, axis=1).reshape(src_r.shape)
-        out += np.where(inside, values * weight, 0)
-    return out
+    index = r0 * (s + 2) + c0 + (np.arange(B) * (s + 2) ** 2)[:, None, None]
+    flat = padded.ravel()
+    v00, v01 = flat[index], flat[index + 1]
+    v10, v11 = flat[index + s + 2], flat[index + s + 3]
+    top = v00 + fc * (v01 - v00)
+    bottom = v10 + fc * (v11 - v10)
+    return (top + fr * (bottom - top)).astype(images.dtype, copy=False)
 
 
 def _side(X):
@@ -59,7 +67,7 @@ class Shift:
         side, B = _side(X), len(X)
         k = self.max_shift
         padded = np.zeros((B, side + 2 * k, side + 2 * k), X.dtype)
-        padded[:, k:-k or None, k:-k or None] = X.reshape(B, side, side)
+        padded[:, k : -k or None, k : -k or None] = X.reshape(B, side, side)
         dr, dc = rng.integers(-k, k + 1, size=(2, B))
         rows = (np.arange(side)[None, :] + k - dr[:, None])[:, :, None]  # (B, side, 1)
         cols = (np.arange(side)[None, :] + k - dc[:, None])[:, None, :]  # (B, 1, side)
@@ -92,8 +100,12 @@ class Affine:
         return sample_bilinear(X.reshape(B, side, side), src_r, src_c).reshape(B, -1)
 
     def config(self):
-        return {"name": self.name, "rotation": self.rotation, "scale": self.scale,
-                "shift": self.shift}
+        return {
+            "name": self.name,
+            "rotation": self.rotation,
+            "scale": self.scale,
+            "shift": self.shift,
+        }
 
 
 class Elastic:
@@ -122,8 +134,12 @@ class Elastic:
         return sample_bilinear(X.reshape(B, side, side), r + field[0], c + field[1]).reshape(B, -1)
 
     def config(self):
-        return {"name": self.name, "alpha": self.alpha, "sigma": self.sigma,
-                "affine": self.affine.config() if self.affine else None}
+        return {
+            "name": self.name,
+            "alpha": self.alpha,
+            "sigma": self.sigma,
+            "affine": self.affine.config() if self.affine else None,
+        }
 
 
 def _gaussian_matrix(n, sigma):

@@ -27,8 +27,9 @@ def as_callback(cb):
         return cb
     if callable(cb):
         return FunctionCallback(cb)
-    raise TypeError(f"a callback must be a function f(epoch, logs) or define one of {hooks}, "
-                    f"got {cb!r}")
+    raise TypeError(
+        f"a callback must be a function f(epoch, logs) or define one of {hooks}, got {cb!r}"
+    )
 
 
 class EarlyStopping:
@@ -54,8 +55,12 @@ class EarlyStopping:
             self.best_arrays = None
 
     def state(self):
-        return {"best_value": self.best_value, "best_epoch": self.best_epoch, "wait": self.wait,
-                "best_arrays": self.best_arrays}
+        return {
+            "best_value": self.best_value,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "best_arrays": self.best_arrays,
+        }
 
     def set_state(self, state):
         self.best_value, self.best_epoch = state["best_value"], state["best_epoch"]
@@ -63,8 +68,10 @@ class EarlyStopping:
 
     def on_epoch_end(self, trainer, epoch, logs):
         if self.monitor not in logs:
-            raise ValueError(f"early stopping monitors {self.monitor!r}, which this training "
-                             f"does not report (it reports {sorted(logs)}); give validation data")
+            raise ValueError(
+                f"early stopping monitors {self.monitor!r}, which this training "
+                f"does not report (it reports {sorted(logs)}); give validation data"
+            )
         value = self.sign * logs[self.monitor]
         if value > self.best_value + self.min_delta or self.best_epoch is None:
             self.best_value, self.best_epoch, self.wait = value, epoch + 1, 0

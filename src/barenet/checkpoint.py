@@ -32,8 +32,10 @@ def _split(prefix, state):
     for key, value in state.items():
         if isinstance(value, np.ndarray):
             arrays[f"{prefix}.{key}"] = value
-        elif isinstance(value, dict) and value and all(
-            isinstance(v, np.ndarray) for v in value.values()
+        elif (
+            isinstance(value, dict)
+            and value
+            and all(isinstance(v, np.ndarray) for v in value.values())
         ):
             arrays.update({f"{prefix}.{key}.{k}": v for k, v in value.items()})
         else:
@@ -93,15 +95,26 @@ def restore(path, trainer):
     header, arrays = load_arrays(path, kind="checkpoint")
     saved = header.get("architecture", {})
     mine = net.get_config()
-    for key in ("input_size", "hidden_sizes", "output_size", "activation", "dropout",
-                "batch_norm", "dtype"):
+    for key in (
+        "input_size",
+        "hidden_sizes",
+        "output_size",
+        "activation",
+        "dropout",
+        "batch_norm",
+        "dtype",
+    ):
         if saved.get(key) != mine[key]:
-            raise ModelFileError(f"{path}: checkpoint was made for a network with {key}="
-                                 f"{saved.get(key)!r}, this one has {mine[key]!r}")
+            raise ModelFileError(
+                f"{path}: checkpoint was made for a network with {key}="
+                f"{saved.get(key)!r}, this one has {mine[key]!r}"
+            )
     state = header["checkpoint"]
     if state["batch_size"] != trainer.batch_size:
-        raise ModelFileError(f"{path}: checkpoint was made with batch_size={state['batch_size']}, "
-                             f"resuming with {trainer.batch_size} would change the run")
+        raise ModelFileError(
+            f"{path}: checkpoint was made with batch_size={state['batch_size']}, "
+            f"resuming with {trainer.batch_size} would change the run"
+        )
     for name, target in net.named_arrays().items():
         target[...] = arrays[name]
     for name, part in _stateful(trainer).items():

@@ -33,7 +33,8 @@ class NeuralNetwork:
     learning_rate : step size of the optimizer (0.01, the seed's).
     activation : hidden-layer activation by name (``relu``, ``leaky_relu``, ``sigmoid``, ``tanh``,
         ``gelu``).
-    init : weight initialisation: ``xavier`` (the seed's), ``xavier_normal``, ``he``, ``he_uniform``.
+    init : weight initialisation: ``xavier`` (the seed's), ``xavier_normal``, ``he``,
+        ``he_uniform``.
     optimizer : ``sgd`` (the seed's), ``momentum``, ``nesterov``, ``rmsprop``, ``adam``, ``adamw``,
         a dict such as ``{"name": "sgd", "momentum": 0.9}``, or an optimizer object.
     dropout : drop rate after each hidden activation (0 = off).
@@ -44,9 +45,23 @@ class NeuralNetwork:
         same weights bit for bit.
     """
 
-    def __init__(self, input_size=784, hidden_sizes=(128, 64), output_size=10,
-                 learning_rate=0.01, *, activation="relu", init="xavier", optimizer="sgd",
-                 dropout=0.0, batch_norm=False, l2=0.0, l1=0.0, dtype="float32", seed=None):
+    def __init__(
+        self,
+        input_size=784,
+        hidden_sizes=(128, 64),
+        output_size=10,
+        learning_rate=0.01,
+        *,
+        activation="relu",
+        init="xavier",
+        optimizer="sgd",
+        dropout=0.0,
+        batch_norm=False,
+        l2=0.0,
+        l1=0.0,
+        dtype="float32",
+        seed=None,
+    ):
         self.input_size = check.positive_int("input_size", input_size)
         self.hidden_sizes = check.hidden_sizes(hidden_sizes)
         self.output_size = check.positive_int("output_size", output_size, minimum=2)
@@ -59,8 +74,9 @@ class NeuralNetwork:
         self.dtype = np.dtype(check.choice("dtype", np.dtype(dtype).name, ("float32", "float64")))
         self.seed = seed
         self.rng = np.random.default_rng(seed)
-        self.optimizer = get_optimizer(optimizer, check.positive_float("learning_rate",
-                                                                       learning_rate))
+        self.optimizer = get_optimizer(
+            optimizer, check.positive_float("learning_rate", learning_rate)
+        )
         self.base_learning_rate = self.optimizer.learning_rate
         self.history = {}
         self.training_info = {}
@@ -108,10 +124,18 @@ class NeuralNetwork:
     def get_config(self):
         """The constructor arguments that rebuild this architecture (JSON-able)."""
         return {
-            "input_size": self.input_size, "hidden_sizes": self.hidden_sizes,
-            "output_size": self.output_size, "activation": self.activation, "init": self.init,
-            "dropout": self.dropout, "batch_norm": self.batch_norm, "l2": self.l2, "l1": self.l1,
-            "dtype": self.dtype.name, "optimizer": self.optimizer.config(), "seed": self.seed,
+            "input_size": self.input_size,
+            "hidden_sizes": self.hidden_sizes,
+            "output_size": self.output_size,
+            "activation": self.activation,
+            "init": self.init,
+            "dropout": self.dropout,
+            "batch_norm": self.batch_norm,
+            "l2": self.l2,
+            "l1": self.l1,
+            "dtype": self.dtype.name,
+            "optimizer": self.optimizer.config(),
+            "seed": self.seed,
         }
 
     @property
@@ -202,9 +226,24 @@ class NeuralNetwork:
 
     # -- the seed's public API ------------------------------------------------------------------
 
-    def train(self, X_train, y_train, X_val=None, y_val=None, epochs=10, batch_size=64,
-              verbose=True, *, schedule=None, augment=None, early_stopping=None, clip_norm=None,
-              callbacks=(), checkpoint=None, resume=False):
+    def train(
+        self,
+        X_train,
+        y_train,
+        X_val=None,
+        y_val=None,
+        epochs=10,
+        batch_size=64,
+        verbose=True,
+        *,
+        schedule=None,
+        augment=None,
+        early_stopping=None,
+        clip_norm=None,
+        callbacks=(),
+        checkpoint=None,
+        resume=False,
+    ):
         """Mini-batch training; returns the history (also kept in ``self.history``).
 
         The history holds, per epoch: ``train_loss``, ``train_accuracy`` (averaged over the
@@ -238,21 +277,33 @@ class NeuralNetwork:
             if X_val is None:
                 raise check.BarenetError("early_stopping needs validation data (X_val, y_val)")
             if not isinstance(early_stopping, EarlyStopping):
-                early_stopping = EarlyStopping(patience=check.positive_int("early_stopping",
-                                                                           early_stopping))
+                early_stopping = EarlyStopping(
+                    patience=check.positive_int("early_stopping", early_stopping)
+                )
             callbacks.append(early_stopping)
         if verbose:
             from .progress import ProgressBar  # display lives outside the numerical core
 
             callbacks.append(ProgressBar(epochs))
-        trainer = Trainer(self, batch_size=batch_size, schedule=schedule, augment=augment,
-                          clip_norm=clip_norm, callbacks=callbacks, checkpoint=checkpoint,
-                          resume=resume)
+        trainer = Trainer(
+            self,
+            batch_size=batch_size,
+            schedule=schedule,
+            augment=augment,
+            clip_norm=clip_norm,
+            callbacks=callbacks,
+            checkpoint=checkpoint,
+            resume=resume,
+        )
         self.training_info = {
-            "epochs": epochs, "batch_size": batch_size, "schedule": schedule.config(),
-            "augment": getattr(augment, "config", lambda: None)(), "clip_norm": clip_norm,
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "schedule": schedule.config(),
+            "augment": getattr(augment, "config", lambda: None)(),
+            "clip_norm": clip_norm,
             "early_stopping": early_stopping.patience if early_stopping else None,
-            "n_train": len(X), "n_val": 0 if X_val is None else len(X_val),
+            "n_train": len(X),
+            "n_val": 0 if X_val is None else len(X_val),
         }
         history = trainer.fit(X, y, X_val, y_val, epochs=epochs)
         self.training_info.update(trainer.info)
@@ -294,9 +345,12 @@ class NeuralNetwork:
 
     def _file_header(self):
         """What a model file says besides its arrays: how to rebuild it and how it was trained."""
-        return {"architecture": self.get_config(), "history": self.history,
-                "training": self.training_info,
-                "layers": [layer.config() for layer in self.layers]}
+        return {
+            "architecture": self.get_config(),
+            "history": self.history,
+            "training": self.training_info,
+            "layers": [layer.config() for layer in self.layers],
+        }
 
     def load_model(self, path):
         """Replace this network with the one saved at ``path`` (architecture included)."""
@@ -307,16 +361,25 @@ class NeuralNetwork:
             optimizer = config.pop("optimizer")
             fresh = NeuralNetwork(**config, optimizer=optimizer)
         except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(f"{path}: invalid architecture in the model header: {exc}") from None
+            raise ModelFileError(
+                f"{path}: invalid architecture in the model header: {exc}"
+            ) from None
         expected = fresh.named_arrays()
         if set(arrays) != set(expected):
-            missing, extra = sorted(set(expected) - set(arrays)), sorted(set(arrays) - set(expected))
-            raise ModelFileError(f"{path}: arrays do not match the architecture "
-                                 f"(missing {missing}, unexpected {extra})")
+            missing, extra = (
+                sorted(set(expected) - set(arrays)),
+                sorted(set(arrays) - set(expected)),
+            )
+            raise ModelFileError(
+                f"{path}: arrays do not match the architecture "
+                f"(missing {missing}, unexpected {extra})"
+            )
         for name, target in expected.items():
             if arrays[name].shape != target.shape:
-                raise ModelFileError(f"{path}: array {name} has shape {arrays[name].shape}, the "
-                                     f"architecture needs {target.shape}")
+                raise ModelFileError(
+                    f"{path}: array {name} has shape {arrays[name].shape}, the "
+                    f"architecture needs {target.shape}"
+                )
             target[...] = arrays[name]
         fresh.history = header.get("history", {})
         fresh.training_info = header.get("training", {})
@@ -337,4 +400,3 @@ def softmax_cross_entropy_loss(logits, y):
 def load_model(path):
     """Load a network saved with :meth:`NeuralNetwork.save_model`."""
     return NeuralNetwork().load_model(path)
-

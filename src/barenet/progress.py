@@ -24,8 +24,13 @@ class ProgressBar:
         self.tqdm_kwargs = tqdm_kwargs
 
     def on_train_begin(self, trainer):
-        self.bar = tqdm(total=self.epochs, initial=trainer.epoch, unit="epoch",
-                        desc="training", **self.tqdm_kwargs)
+        self.bar = tqdm(
+            total=self.epochs,
+            initial=trainer.epoch,
+            unit="epoch",
+            desc="training",
+            **self.tqdm_kwargs,
+        )
 
     def on_epoch_end(self, trainer, epoch, logs):
         self.bar.write(f"epoch {epoch + 1:>3}/{self.epochs}  {format_logs(logs)}")

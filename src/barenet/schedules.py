@@ -53,8 +53,9 @@ class Step(Schedule):
 
     def __init__(self, every=10, gamma=0.1):
         if every <= 0 or not 0 < gamma <= 1:
-            raise BarenetError(f"step schedule needs every > 0 and 0 < gamma <= 1, got {every}, "
-                               f"{gamma}")
+            raise BarenetError(
+                f"step schedule needs every > 0 and 0 < gamma <= 1, got {every}, {gamma}"
+            )
         self.every, self.gamma = every, float(gamma)
 
     def rate(self, position):
@@ -90,7 +91,10 @@ class Cosine(Schedule):
 
     def rate(self, position):
         progress = min(position / self.epochs, 1.0)
-        return self.min_rate + (self.base_rate - self.min_rate) * (1 + math.cos(math.pi * progress)) / 2
+        return (
+            self.min_rate
+            + (self.base_rate - self.min_rate) * (1 + math.cos(math.pi * progress)) / 2
+        )
 
 
 class Warmup(Schedule):
@@ -135,8 +139,9 @@ class ReduceOnPlateau(Schedule):
 
     def __init__(self, factor=0.5, patience=3, monitor="val_loss", min_rate=1e-6):
         if not 0 < factor < 1 or patience < 1:
-            raise BarenetError(f"plateau schedule needs 0 < factor < 1 and patience >= 1, got "
-                               f"{factor}, {patience}")
+            raise BarenetError(
+                f"plateau schedule needs 0 < factor < 1 and patience >= 1, got {factor}, {patience}"
+            )
         self.factor, self.patience, self.monitor = float(factor), int(patience), monitor
         self.min_rate = float(min_rate)
 
@@ -166,7 +171,9 @@ class ReduceOnPlateau(Schedule):
         self.current, self.best, self.wait = state["current"], state["best"], state["wait"]
 
 
-SCHEDULES = {cls.name: cls for cls in (Constant, Step, Exponential, Cosine, Warmup, ReduceOnPlateau)}
+SCHEDULES = {
+    cls.name: cls for cls in (Constant, Step, Exponential, Cosine, Warmup, ReduceOnPlateau)
+}
 
 
 def get_schedule(spec):

@@ -21,13 +21,25 @@ class Trainer:
     """Trains ``network`` with its optimizer; see :meth:`barenet.NeuralNetwork.train`.
 
     ``schedule`` (a started :class:`~barenet.schedules.Schedule`) maps the epoch position (a
-    float: 2.5 is half-way through the third epoch) to a learning rate; ``augment(X_batch, rng)`` returns a new batch; ``callbacks`` receive
+    float: 2.5 is half-way through the third epoch) to a learning rate; ``augment(X_batch, rng)``
+    returns a new batch; ``callbacks`` receive
     ``on_train_begin(trainer)``, ``on_epoch_end(trainer, epoch, logs)`` and
     ``on_train_end(trainer)``, and may set ``trainer.stop_training``.
     """
 
-    def __init__(self, network, *, batch_size=64, schedule=None, augment=None, clip_norm=None,
-                 callbacks=(), checkpoint=None, resume=False, rng=None):
+    def __init__(
+        self,
+        network,
+        *,
+        batch_size=64,
+        schedule=None,
+        augment=None,
+        clip_norm=None,
+        callbacks=(),
+        checkpoint=None,
+        resume=False,
+        rng=None,
+    ):
         self.network = network
         self.batch_size = batch_size
         self.schedule = schedule
@@ -60,8 +72,9 @@ class Trainer:
                 self._run(X, y, X_val, y_val, epochs)
         except KeyboardInterrupt:
             where = f"; checkpoint: {self.checkpoint}" if self.checkpoint else ""
-            raise TrainingInterrupted(f"training interrupted after {self.epoch} complete "
-                                      f"epoch(s){where}") from None
+            raise TrainingInterrupted(
+                f"training interrupted after {self.epoch} complete epoch(s){where}"
+            ) from None
         finally:
             self._call("on_train_end")
         return self.network.history
@@ -70,7 +83,9 @@ class Trainer:
         while self.epoch < epochs and not self.stop_training:
             logs = self.train_epoch(X, y)
             if X_val is not None:
-                logs["val_loss"], logs["val_accuracy"] = self.network._loss_and_accuracy(X_val, y_val)
+                logs["val_loss"], logs["val_accuracy"] = self.network._loss_and_accuracy(
+                    X_val, y_val
+                )
             for key, value in logs.items():
                 self.network.history.setdefault(key, []).append(value)
             self.epoch += 1

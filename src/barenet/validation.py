@@ -82,7 +82,7 @@ def features(X, n_features, dtype, name="X"):
 
 
 def labels(y, n_samples, n_classes, name="y", x_name="X"):
-    """Integer class labels ``(n_samples,)`` in ``[0, n_classes)``, from integers or one-hot rows."""
+    """Integer labels ``(n_samples,)`` in ``[0, n_classes)``, from integers or one-hot rows."""
     try:
         y = np.asarray(y)
     except (ValueError, TypeError) as exc:

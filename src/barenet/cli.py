@@ -1,0 +1,303 @@
+"""The ``barenet`` command: train, evaluate and use MNIST networks from a terminal.
+
+Results and per-epoch training logs go to stdout, progress bars to stderr. Bad input (a
+:class:`BarenetError`, a missing or unreadable file, a bad option) ends with a one-line
+``barenet: error: ...`` on stderr and exit code 2, never a traceback; Ctrl-C with exit code 130.
+"""
+
+import argparse
+import inspect
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .activations import ACTIVATIONS
+from .data import download_mnist, load_and_preprocess_mnist, preprocess_image
+from .errors import BarenetError
+from .init import INITIALIZERS
+from .metrics import classification_report, format_classification_report
+from .network import NeuralNetwork, load_model
+from .optimizers import OPTIMIZERS
+
+# Every default of `barenet train`, in one place.
+TRAIN_DEFAULTS = {
+    "hidden": [128, 64],
+    "optimizer": "sgd",
+    "learning_rate": 0.1,
+    "epochs": 10,
+    "batch_size": 64,
+    "seed": 0,
+    "activation": "relu",
+    "init": "xavier",
+    "dropout": 0.0,
+    "batch_norm": False,
+    "l2": 0.0,
+    "l1": 0.0,
+    "dtype": "float32",
+    "validation_size": 10000,
+    "output": "barenet-model.npz",
+}
+# The train options passed to NeuralNetwork by keyword, under the same names.
+NETWORK_OPTIONS = "activation init optimizer dropout batch_norm l2 l1 dtype seed".split()
+MNIST_INPUTS, MNIST_CLASSES = 784, 10
+EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def main(argv=None):
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version or a usage error, already printed by argparse
+        return exc.code
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("barenet: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (BarenetError, OSError) as exc:
+        print(f"barenet: error: {_describe(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # an unexpected failure still gets a message, not a traceback
+        print(f"barenet: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _describe(exc):
+    """The message of ``exc``; for a plain OSError, ``"<file>: <reason>"``."""
+    if isinstance(exc, OSError) and not isinstance(exc, BarenetError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc)
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+def build_network(args):
+    """The MNIST-sized network (784 inputs, 10 classes) that the ``train`` options describe."""
+    options = {name: getattr(args, name) for name in NETWORK_OPTIONS}
+    return NeuralNetwork(MNIST_INPUTS, args.hidden, MNIST_CLASSES, args.learning_rate, **options)
+
+
+def train_command(args):
+    """Train a fully connected network on the MNIST training images (downloaded if missing),
+    print its accuracy on the 10,000 test images and save it, with its history, to one file."""
+    # Bad options and output paths fail here, before minutes of loading and training.
+    net = build_network(args)
+    folder = Path(args.output).absolute().parent
+    if not folder.is_dir():
+        raise BarenetError(f"cannot save the model to {args.output}: no folder {folder}")
+    X_train, X_val, X_test, y_train, y_val, y_test = load_and_preprocess_mnist(
+        args.data_dir, validation_size=args.validation_size, dtype=args.dtype
+    )
+    if not len(y_val):
+        X_val = y_val = None
+    fit_options = {"epochs": args.epochs, "batch_size": args.batch_size, "verbose": not args.quiet}
+    net.train(X_train, y_train, X_val, y_val, **fit_options)
+    accuracy = net.calculate_accuracy(X_test, y_test)
+    net.save_model(args.output)
+    print(f"test accuracy: {accuracy:.2%} ({len(y_test)} images)")
+    print(f"model saved to {args.output}")
+    return 0
+
+
+def evaluate_command(args):
+    """Score a saved model on the 10,000 MNIST test images: accuracy, loss, precision, recall
+    and F1 of each class, and the confusion matrix."""
+    net = load_model(args.model)
+    _, _, X_test, _, _, y_test = load_and_preprocess_mnist(
+        args.data_dir, validation_size=0, dtype=net.dtype
+    )
+    loss = net.evaluate(X_test, y_test)["loss"]
+    report = classification_report(y_test, net.predict(X_test), net.output_size)
+    if args.json:
+        print(json.dumps({"accuracy": report["accuracy"], "loss": loss, **report}))
+    else:
+        print(f"{args.model}: {net!r}")
+        print(f"accuracy {report['accuracy']:.2%}  loss {loss:.4f}  ({len(y_test)} test images)\n")
+        print(format_classification_report(report))
+    return 0
+
+
+def predict_command(args):
+    """Read the handwritten digit in each picture (PNG, JPEG...) with a saved model. Each
+    picture is first made to look like an MNIST image: light on dark, centred, 28x28."""
+    net = load_model(args.model)
+    X = np.stack([preprocess_image(path) for path in args.images])
+    probabilities = net.predict_proba(X)
+    results = [
+        _best_classes(path, p, args.top) for path, p in zip(args.images, probabilities, strict=True)
+    ]
+    if args.json:
+        print(json.dumps({"predictions": results}))
+    else:
+        print("\n".join(_format_prediction(result) for result in results))
+    return 0
+
+
+def _best_classes(path, probabilities, k):
+    """``{"path", "digit", "probability", "top": [{"digit", "probability"}, ...k]}``."""
+    order = np.argsort(probabilities)[::-1][:k]
+    top = [{"digit": int(c), "probability": float(probabilities[c])} for c in order]
+    return {"path": str(path), **top[0], "top": top}
+
+
+def _format_prediction(result):
+    """``"path: digit 7 (probability 0.97)"``, then the runners-up when ``--top`` asked."""
+    text = f"{result['path']}: digit {result['digit']} (probability {result['probability']:.2f})"
+    others = [f"{t['digit']} ({t['probability']:.2f})" for t in result["top"][1:]]
+    return text + (f"; next: {', '.join(others)}" if others else "")
+
+
+def download_command(args):
+    """Download the MNIST files missing from the data folder (about 11 MB), check their MD5
+    sums and print where they are."""
+    folder = download_mnist(args.data_dir)
+    print(f"MNIST is in {folder}")
+    return 0
+
+
+# -- the parser ---------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, like the command's other errors."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the line breaks of the epilog; shows the default of each option taking a value."""
+
+    def _get_help_string(self, action):
+        shown = "%(default)" in action.help or action.default in (None, argparse.SUPPRESS)
+        if shown or action.nargs == 0 or not action.option_strings:
+            return action.help
+        return f"{action.help} (default: %(default)s)"
+
+
+def _int_at_least(minimum):
+    """An argparse type: an integer >= ``minimum``."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def build_parser():
+    """The ``barenet`` argument parser with its four subcommands."""
+    parser = _Parser(
+        prog="barenet",
+        description="Neural networks from scratch in NumPy: train, evaluate and use MNIST models.",
+        epilog="run 'barenet COMMAND --help' for the options of a command",
+    )
+    parser.add_argument("--version", action="version", version=f"barenet {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for add_command in (_add_train, _add_evaluate, _add_predict, _add_download):
+        add_command(commands)
+    return parser
+
+
+def _command(commands, run, summary, example):
+    """Add the subcommand that calls ``run(args)``: ``train`` for ``train_command``...
+
+    Its ``--help`` shows the docstring of ``run`` and ``example``.
+    """
+    name = run.__name__.removesuffix("_command")
+    sub = commands.add_parser(
+        name,
+        help=summary,
+        description=inspect.cleandoc(run.__doc__),
+        epilog=f"example:\n  {example}",
+        formatter_class=_HelpFormatter,
+    )
+    sub.set_defaults(run=run)
+    return sub
+
+
+def _data_dir_option(sub):
+    sub.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder of the MNIST files (default: $BARENET_DATA, else ~/.cache/barenet)",
+    )
+
+
+def _add_train(commands):
+    sub = _command(
+        commands,
+        train_command,
+        "train a network on MNIST and save it",
+        "barenet train --hidden 256 128 --optimizer adam --lr 0.001 -o adam.npz",
+    )
+    add = sub.add_argument
+    add("--hidden", nargs="+", type=_int_at_least(1), metavar="SIZE", help="hidden layer widths")
+    add("--learning-rate", "--lr", type=float, metavar="LR", help="step size")
+    add("--epochs", type=_int_at_least(1), metavar="N", help="passes over the training set")
+    add("--batch-size", type=_int_at_least(1), metavar="N", help="images per step")
+    add("--seed", type=_int_at_least(0), help="seed of initialisation, shuffling and dropout")
+    add("--optimizer", choices=sorted(OPTIMIZERS), help="update rule")
+    add("--activation", choices=sorted(ACTIVATIONS), help="activation of hidden layers")
+    add("--init", choices=sorted(INITIALIZERS), help="weight initialisation")
+    add("--dropout", type=float, help="drop rate after each hidden layer")
+    add("--batch-norm", action=argparse.BooleanOptionalAction, help="batch normalisation")
+    add("--l2", type=float, help="L2 weight penalty")
+    add("--l1", type=float, help="L1 weight penalty")
+    add("--dtype", choices=["float32", "float64"], help="float precision")
+    add("--validation-size", type=_int_at_least(0), metavar="N", help="training images held out")
+    add("--output", "-o", metavar="PATH", help="where to save the model")
+    add("--quiet", "-q", action="store_true", help="no progress bar")
+    _data_dir_option(sub)
+    sub.set_defaults(**TRAIN_DEFAULTS)
+
+
+def _add_evaluate(commands):
+    sub = _command(
+        commands,
+        evaluate_command,
+        "score a saved model on the MNIST test set",
+        "barenet evaluate barenet-model.npz --json",
+    )
+    sub.add_argument(
+        "model",
+        nargs="?",
+        default=TRAIN_DEFAULTS["output"],
+        help="the model file (default: %(default)s)",
+    )
+    sub.add_argument("--json", action="store_true", help="print one JSON object instead")
+    _data_dir_option(sub)
+
+
+def _add_predict(commands):
+    sub = _command(
+        commands,
+        predict_command,
+        "read the digit in pictures",
+        "barenet predict barenet-model.npz seven.png three.jpg --top 3",
+    )
+    sub.add_argument("model", help="the model file")
+    sub.add_argument("images", nargs="+", metavar="IMAGE", help="pictures of one digit each")
+    sub.add_argument(
+        "--top", type=_int_at_least(1), default=1, metavar="K", help="show the K most likely digits"
+    )
+    sub.add_argument("--json", action="store_true", help="print one JSON object instead")
+
+
+def _add_download(commands):
+    sub = _command(
+        commands,
+        download_command,
+        "download MNIST into the data folder",
+        "barenet download --data-dir ~/datasets",
+    )
+    _data_dir_option(sub)

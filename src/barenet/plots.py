@@ -1,0 +1,140 @@
+"""Figures for a trained network: learning curves and a grid of predicted digits.
+
+Each function draws on a standalone matplotlib ``Figure`` rendered by the Agg (PNG) canvas,
+never through ``pyplot``: no window opens, no backend is switched for the caller, and no
+figure stays registered in pyplot's global list to leak memory. Each saves a PNG and returns
+its path.
+"""
+
+import math
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .errors import BarenetError, DataError
+
+DPI = 120
+MAX_MARKED_EPOCHS = 30
+WRONG = "#d62728"  # the red of misclassified digits
+
+
+def plot_history(history, path):
+    """Save the loss and accuracy per epoch, training and validation, as a PNG at ``path``.
+
+    ``history`` is the dict returned by :meth:`barenet.NeuralNetwork.train` (lists per epoch:
+    ``train_loss``, ``train_accuracy`` and, when validation data was given, ``val_loss`` and
+    ``val_accuracy``). The image is 1320x540 pixels. Returns ``path`` as a Path.
+    """
+    if not history or not history.get("train_loss"):
+        raise BarenetError("the history holds no epochs to plot (train the network first)")
+    epochs = history.get("epoch") or list(range(1, len(history["train_loss"]) + 1))
+    fig = Figure(figsize=(11, 4.5), dpi=DPI, layout="constrained")
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    _curves(loss_ax, epochs, history, "loss", scale=1)
+    loss_ax.set(title="Loss per epoch", ylabel="cross-entropy loss")
+    _curves(acc_ax, epochs, history, "accuracy", scale=100)
+    acc_ax.set(title=_accuracy_title(epochs, history), ylabel="accuracy (%)")
+    return _save(fig, path)
+
+
+def _accuracy_title(epochs, history):
+    """The accuracy panel's title, naming the best validation epoch when there is one."""
+    val = history.get("val_accuracy")
+    if not val:
+        return "Accuracy per epoch"
+    best = int(np.argmax(val))
+    return f"Accuracy per epoch (best validation: {val[best]:.2%} at epoch {epochs[best]})"
+
+
+def _curves(ax, epochs, history, metric, scale):
+    """Draw ``train_<metric>`` and, if recorded, ``val_<metric>`` against the epoch number."""
+    for prefix, label, style in (("train", "training", "o-"), ("val", "validation", "s--")):
+        values = history.get(f"{prefix}_{metric}")
+        if values:
+            # Markers show each epoch of a short run (a single one is a lone point); over many
+            # epochs they would hide the curve.
+            marker_size = 4 if len(values) <= MAX_MARKED_EPOCHS else 0
+            ax.plot(epochs, np.asarray(values) * scale, style, label=label, markersize=marker_size)
+    ax.set_xlabel("epoch")
+    # Epochs are whole numbers: no tick at 2.5.
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(alpha=0.3)
+    ax.legend()
+
+
+def plot_predictions(images, y_true, y_pred, path, n=25, probabilities=None):
+    """Save a grid of the first ``n`` digits titled "pred P (true T)" as a PNG at ``path``.
+
+    ``images`` is ``(m, 784)`` or ``(m, 28, 28)``; ``y_true`` and ``y_pred`` are ``(m,)`` labels.
+    Misclassified digits get a red title and a red frame. ``probabilities``, either ``(m,)``
+    confidences of the predictions or ``(m, n_classes)`` as from ``predict_proba``, adds the
+    confidence to each title. The grid is square-ish, 1.6 x 1.75 inches per digit plus a
+    0.5-inch headline at 120 dpi (960x1110 pixels for 25 digits). Returns ``path`` as a Path.
+    """
+    images, y_true, y_pred = _check_samples(images, y_true, y_pred)
+    n = min(int(n), len(images))
+    if n < 1:
+        raise DataError(f"nothing to plot: n must be >= 1, got {n}")
+    confidence = _confidence(probabilities, y_pred, len(images))
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    fig = Figure(figsize=(1.6 * cols, 1.75 * rows + 0.5), dpi=DPI, layout="constrained")
+    wrong = int(np.count_nonzero(y_true[:n] != y_pred[:n]))
+    fig.suptitle(f"{n - wrong} of {n} digits predicted correctly (wrong ones in red)", fontsize=12)
+    for i, ax in enumerate(fig.subplots(rows, cols, squeeze=False).ravel()):
+        if i < n:
+            _digit(ax, images[i], y_true[i], y_pred[i], confidence[i])
+        else:
+            ax.axis("off")
+    return _save(fig, path)
+
+
+def _check_samples(images, y_true, y_pred):
+    """Images as ``(m, 28, 28)`` and labels as ``(m,)`` arrays, all of the same length ``m``."""
+    images = np.asarray(images)
+    if images.ndim == 2 and images.shape[1] == 784:
+        images = images.reshape(-1, 28, 28)
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise DataError(f"images must have shape (n, 784) or (n, 28, 28), got {images.shape}")
+    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    if not len(images) == len(y_true) == len(y_pred):
+        raise DataError(
+            f"{len(images)} images but {len(y_true)} true labels and {len(y_pred)} predictions"
+        )
+    return images, y_true, y_pred
+
+
+def _confidence(probabilities, y_pred, m):
+    """The probability of each predicted class, ``(m,)``; Nones when not given."""
+    if probabilities is None:
+        return [None] * m
+    p = np.asarray(probabilities, dtype=np.float64)
+    if p.ndim == 2 and len(p) == m:
+        return p[np.arange(m), y_pred]
+    if p.shape != (m,):
+        raise DataError(f"probabilities must have shape ({m},) or ({m}, n_classes), got {p.shape}")
+    return p
+
+
+def _digit(ax, image, true, pred, confidence):
+    """One digit, white on black as in MNIST, with its title; red title and frame if wrong."""
+    ax.imshow(image, cmap="gray", interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    color = "black" if true == pred else WRONG
+    title = f"pred {pred} (true {true})"
+    if confidence is not None:
+        title += f"\n{confidence:.0%} sure"
+    ax.set_title(title, color=color, fontsize=10)
+    for spine in ax.spines.values():
+        spine.set_color(color)
+        spine.set_linewidth(3 if true != pred else 0.5)
+
+
+def _save(fig, path):
+    """Write ``fig`` as a PNG to ``path`` (creating its folder) and return ``path`` as a Path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png")
+    return path

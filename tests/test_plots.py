@@ -1,0 +1,109 @@
+"""The figures: PNG files of the documented size, red marks on wrong predictions only."""
+
+import matplotlib.image
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from barenet.errors import BarenetError, DataError
+from barenet.plots import plot_history, plot_predictions
+
+HISTORY = {
+    "epoch": [1, 2, 3],
+    "train_loss": [0.9, 0.5, 0.3],
+    "train_accuracy": [0.7, 0.85, 0.9],
+    "val_loss": [0.6, 0.45, 0.4],
+    "val_accuracy": [0.8, 0.86, 0.88],
+}
+
+
+def read_png(path):
+    """(height, width, 4) floats in [0, 1]."""
+    assert path.stat().st_size > 0
+    return matplotlib.image.imread(path)
+
+
+def red_pixels(pixels):
+    """Pixels close to the red of misclassified digits (#d62728)."""
+    r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    return int(np.count_nonzero((r > 0.7) & (g < 0.3) & (b < 0.3)))
+
+
+def digits(n):
+    """``n`` blocky 28x28 "digits" in [0, 1]: a bright square at a varying place."""
+    images = np.zeros((n, 28, 28), np.float32)
+    for i in range(n):
+        images[i, 4 + i % 10 : 14 + i % 10, 8:20] = 1.0
+    return images
+
+
+def test_history_figure_is_a_1320x540_png(tmp_path):
+    path = plot_history(HISTORY, tmp_path / "history.png")
+    assert path == tmp_path / "history.png"
+    assert read_png(path).shape == (540, 1320, 4)
+
+
+def test_history_without_validation_and_with_one_epoch(tmp_path):
+    history = {"train_loss": [0.5], "train_accuracy": [0.9]}
+    path = plot_history(history, tmp_path / "sub" / "one.png")  # the folder is created
+    assert read_png(path).shape == (540, 1320, 4)
+
+
+def test_empty_history_is_refused(tmp_path):
+    with pytest.raises(BarenetError, match="no epochs"):
+        plot_history({}, tmp_path / "h.png")
+    assert not (tmp_path / "h.png").exists()
+
+
+def test_prediction_grid_size_follows_the_number_of_digits(tmp_path):
+    images, labels = digits(30), np.arange(30) % 10
+    # 25 digits: 5x5 cells of 1.6 x 1.75 inches plus a 0.5-inch title, at 120 dpi.
+    path = plot_predictions(images, labels, labels, tmp_path / "grid.png")
+    assert read_png(path).shape == (1110, 960, 4)
+    # 6 digits: 3 columns, 2 rows.
+    path = plot_predictions(images, labels, labels, tmp_path / "six.png", n=6)
+    assert read_png(path).shape == (480, 576, 4)
+
+
+def test_only_misclassified_digits_are_marked_red(tmp_path):
+    images, labels = digits(9), np.arange(9)
+    right = read_png(plot_predictions(images, labels, labels, tmp_path / "right.png"))
+    wrong_pred = labels.copy()
+    wrong_pred[4] = 7
+    wrong = read_png(plot_predictions(images, labels, wrong_pred, tmp_path / "wrong.png"))
+    assert red_pixels(right) == 0
+    # A frame of 3 points around a 1.6-inch cell is hundreds of red pixels.
+    assert red_pixels(wrong) > 300
+
+
+def test_flat_and_square_images_draw_the_same_figure(tmp_path):
+    images, labels = digits(4), np.arange(4)
+    probabilities = np.full((4, 10), 0.05)
+    probabilities[np.arange(4), labels] = 0.55
+    square = plot_predictions(
+        images, labels, labels, tmp_path / "a.png", probabilities=probabilities
+    )
+    flat = plot_predictions(
+        images.reshape(4, 784), labels, labels, tmp_path / "b.png", probabilities=[0.55] * 4
+    )
+    np.testing.assert_array_equal(read_png(square), read_png(flat))
+
+
+def test_figures_do_not_stay_open_in_pyplot(tmp_path):
+    before = plt.get_fignums()
+    plot_history(HISTORY, tmp_path / "h.png")
+    plot_predictions(digits(2), [0, 1], [0, 1], tmp_path / "p.png")
+    assert plt.get_fignums() == before
+
+
+@pytest.mark.parametrize(
+    "images, y_pred, probabilities, message",
+    [
+        (np.zeros((3, 10, 10)), [0, 1, 2], None, r"shape \(n, 784\) or \(n, 28, 28\)"),
+        (np.zeros((3, 784)), [0, 1], None, "3 images but 3 true labels and 2 predictions"),
+        (np.zeros((3, 784)), [0, 1, 2], np.ones(2), "probabilities must have shape"),
+    ],
+)
+def test_bad_prediction_inputs_are_refused(tmp_path, images, y_pred, probabilities, message):
+    with pytest.raises(DataError, match=message):
+        plot_predictions(images, [0, 1, 2], y_pred, tmp_path / "p.png", probabilities=probabilities)
