@@ -4,6 +4,8 @@ import pytest
 
 from barenet import NeuralNetwork, load_and_preprocess_mnist
 
+pytestmark = pytest.mark.mnist
+
 
 @pytest.fixture(scope="module")
 def mnist():

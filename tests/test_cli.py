@@ -18,10 +18,7 @@ from barenet import load_mnist, load_model
 from barenet.cli import TRAIN_DEFAULTS, build_network, build_parser, main
 from barenet.data import data_home
 
-needs_mnist = pytest.mark.skipif(
-    not (data_home() / "t10k-images-idx3-ubyte.gz").is_file(),
-    reason="MNIST not found: set BARENET_DATA to the folder holding mnist/",
-)
+needs_mnist = pytest.mark.mnist
 
 
 @pytest.fixture(scope="module")

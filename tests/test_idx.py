@@ -162,10 +162,9 @@ def test_write_idx_refuses_what_idx_cannot_store(tmp_path, array, problem):
         write_idx(tmp_path / "bad.idx", array)
 
 
+@pytest.mark.mnist
 def test_reads_the_real_training_images_quickly():
     path = data_home() / "train-images-idx3-ubyte.gz"
-    if not path.is_file():
-        pytest.skip("MNIST not found: set BARENET_DATA to the folder holding mnist/")
     start = time.perf_counter()
     images = read_idx(path)
     elapsed = time.perf_counter() - start

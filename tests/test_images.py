@@ -8,13 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from barenet.data import data_home, load_image, load_mnist, preprocess_digit, preprocess_image
+from barenet.data import load_image, load_mnist, preprocess_digit, preprocess_image
 from barenet.errors import DataError, DataNotFoundError
 
-needs_mnist = pytest.mark.skipif(
-    not (data_home() / "t10k-images-idx3-ubyte.gz").is_file(),
-    reason="MNIST not found: set BARENET_DATA to the folder holding mnist/",
-)
+needs_mnist = pytest.mark.mnist
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,7 @@ import barenet.data.mnist as mnist
 from barenet.data import data_home, load_and_preprocess_mnist, load_mnist, read_idx, write_idx
 from barenet.errors import DataError, DataNotFoundError
 
-needs_mnist = pytest.mark.skipif(
-    not (data_home() / mnist.FILES[0]).is_file(),
-    reason="MNIST not found: set BARENET_DATA to the folder holding mnist/",
-)
+needs_mnist = pytest.mark.mnist
 
 
 @needs_mnist

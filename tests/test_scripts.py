@@ -8,14 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from barenet.data import data_home
-
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.skipif(
-    not (data_home() / "t10k-images-idx3-ubyte.gz").is_file(),
-    reason="MNIST not found: set BARENET_DATA to the folder holding mnist/",
-)
+pytestmark = pytest.mark.mnist
 
 
 def python(*args, cwd):

@@ -1,0 +1,35 @@
+"""Shared test setup: the real MNIST files.
+
+Tests marked ``mnist`` need the real data (found through ``BARENET_DATA``). Without it they are
+skipped on a developer's machine, but in CI (``CI`` set) they run and fail loudly instead, so
+that the real-data tests can never silently skip there.
+"""
+
+import os
+
+import pytest
+
+from barenet.data import data_home
+
+MNIST_FOUND = all(
+    (data_home() / name).is_file()
+    for name in (
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    )
+)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "mnist: needs the real MNIST files (BARENET_DATA)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if MNIST_FOUND or os.environ.get("CI"):
+        return
+    skip = pytest.mark.skip(reason="MNIST not found: set BARENET_DATA to the folder holding mnist/")
+    for item in items:
+        if "mnist" in item.keywords:
+            item.add_marker(skip)
