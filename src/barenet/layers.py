@@ -89,7 +89,10 @@ class Dense(Layer):
 
     def backward(self, dY):
         np.matmul(self.X.T, dY, out=self.dW)
-        np.sum(dY, axis=0, out=self.db)
+        # db = 1^T dY: the column sums, as a matrix-vector product (faster than np.sum here).
+        ones = self._buffer("_ones", (len(dY),), dY.dtype)
+        ones[...] = 1
+        np.matmul(ones, dY, out=self.db)
         if not self.input_grad:
             return None
         dX = self._buffer("_dX", self.X.shape, dY.dtype)

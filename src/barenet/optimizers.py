@@ -150,9 +150,13 @@ class RMSprop(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015): momentum on the gradient and RMSprop's scaling, bias-corrected.
 
-    ``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) g^2``, and with ``t`` steps taken
-    ``p <- p - lr_t m / (sqrt(v) + eps_t)`` where ``lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)``
-    and ``eps_t = eps sqrt(1 - b2^t)``: the paper's bias correction folded into two scalars.
+    The paper keeps ``m <- b1 m + (1 - b1) g`` and ``v <- b2 v + (1 - b2) g^2``, corrects them
+    to ``m_hat = m / (1 - b1^t)``, ``v_hat = v / (1 - b2^t)`` and steps
+    ``p <- p - lr m_hat / (sqrt(v_hat) + eps)``. We store ``M = m / (1 - b1)`` and
+    ``V = v / (1 - b2)`` instead, so each moment update is two in-place passes
+    (``M <- b1 M + g``, ``V <- b2 V + g^2``) and every constant folds into two scalars:
+    ``m_hat = c1 M`` and ``v_hat = c2 V`` with ``c1 = (1 - b1) / (1 - b1^t)``,
+    ``c2 = (1 - b2) / (1 - b2^t)``. Same step, ten passes over the buffer instead of fifteen.
     """
 
     name = "adam"
@@ -165,38 +169,38 @@ class Adam(Optimizer):
 
     def setup(self, params, decay_mask=None):
         super().setup(params, decay_mask)
-        self.m = np.zeros_like(params)
-        self.v = np.zeros_like(params)
+        self.M = np.zeros_like(params)
+        self.V = np.zeros_like(params)
 
     def update(self, params, grads):
         self.t += 1
-        b1, b2, m, v, tmp = self.beta1, self.beta2, self.m, self.v, self._tmp
-        correction2 = np.sqrt(1 - b2**self.t)
-        lr_t = self.learning_rate * correction2 / (1 - b1**self.t)
-        # m += (1 - b1) (g - m) is b1 m + (1 - b1) g in three in-place passes.
-        np.subtract(grads, m, out=tmp)
-        tmp *= 1 - b1
-        m += tmp
+        b1, b2, M, V, tmp = self.beta1, self.beta2, self.M, self.V, self._tmp
+        M *= b1
+        M += grads
         np.square(grads, out=tmp)
-        tmp -= v
-        tmp *= 1 - b2
-        v += tmp
-        np.sqrt(v, out=tmp)
-        tmp += self.eps * correction2
-        np.divide(m, tmp, out=tmp)
-        tmp *= lr_t
+        V *= b2
+        V += tmp
+        # Python floats throughout: a NumPy float64 scalar would make NumPy compute in float64.
+        c1 = (1 - b1) / (1 - b1**self.t)
+        c2 = (1 - b2) / (1 - b2**self.t)
+        scale = self.learning_rate * c1
+        # lr c1 M / (sqrt(c2 V) + eps) = M / (sqrt(V c2 / scale^2) + eps / scale)
+        np.multiply(V, c2 / scale**2, out=tmp)
+        np.sqrt(tmp, out=tmp)
+        tmp += self.eps / scale
+        np.divide(M, tmp, out=tmp)
         params -= tmp
 
     def config(self):
         return {**super().config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
 
     def state(self):
-        return {**super().state(), "m": self.m, "v": self.v}
+        return {**super().state(), "M": self.M, "V": self.V}
 
     def set_state(self, arrays):
         super().set_state(arrays)
-        self.m[...] = arrays["m"]
-        self.v[...] = arrays["v"]
+        self.M[...] = arrays["M"]
+        self.V[...] = arrays["V"]
 
 
 class AdamW(Adam):

@@ -75,7 +75,8 @@ def features(X, n_features, dtype, name="X"):
     if X.shape[1] != n_features:
         raise DataError(f"{name} has {X.shape[1]} features, the network expects {n_features}")
     X = np.ascontiguousarray(X, dtype=dtype)
-    if not np.isfinite(X).all():
+    # In slices: one boolean array the size of X would cost more in page faults than the test.
+    if not all(np.isfinite(X[i : i + 4096]).all() for i in range(0, len(X), 4096)):
         bad = int(np.count_nonzero(~np.isfinite(X)))
         raise DataError(f"{name} contains {bad} NaN or infinite values")
     return X
