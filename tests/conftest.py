@@ -7,9 +7,15 @@ that the real-data tests can never silently skip there.
 
 import os
 
-import pytest
+# One BLAS thread for the tests and the processes they start. Results do not depend on it, but
+# time does: OpenBLAS threads spin while they wait, so two processes with two threads each on
+# this 2-core machine (a test and its child, or a test and anything else) slow each other ~50x.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from barenet.data import data_home
+import pytest  # noqa: E402
+
+from barenet.data import data_home  # noqa: E402
 
 MNIST_FOUND = all(
     (data_home() / name).is_file()

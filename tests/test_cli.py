@@ -269,3 +269,88 @@ def test_installed_barenet_script_help():
         pytest.skip("the barenet script is not installed")
     result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.startswith("usage: barenet")
+
+
+# -- the training toolkit from the command line ----------------------------------------------------
+
+
+@needs_mnist
+def test_toolkit_options_reach_training_and_the_model_file(tmp_path, capsys):
+    path = tmp_path / "m.npz"
+    code, out, err = run(
+        capsys,
+        "train",
+        "--hidden",
+        32,
+        "--epochs",
+        2,
+        "--optimizer",
+        "nesterov",
+        "--lr",
+        0.05,
+        "--schedule",
+        "cosine",
+        "--warmup",
+        0.5,
+        "--augment",
+        "shift",
+        "--max-shift",
+        1,
+        "--dropout",
+        0.1,
+        "--early-stopping",
+        5,
+        "--clip-norm",
+        5,
+        "--quiet",
+        "-o",
+        path,
+    )
+    assert code == 0, err
+    net = load_model(path)
+    info = net.training_info
+    assert net.optimizer.config()["nesterov"] and net.dropout == 0.1
+    assert info["schedule"]["name"] == "warmup" and info["schedule"]["then"]["name"] == "cosine"
+    assert info["augment"] == {"name": "shift", "max_shift": 1}
+    assert info["early_stopping"] == 5 and info["clip_norm"] == 5 and info["best_epoch"] in (1, 2)
+    assert 0.8 < info["test_accuracy"] <= 1 and f"{info['test_accuracy']:.2%}" in out
+
+
+@needs_mnist
+def test_ctrl_c_saves_and_resume_finishes_the_run(tmp_path):
+    """A real SIGINT to a real `barenet train`: exit 130 naming the checkpoint; --resume ends."""
+    import signal
+    import time
+
+    ckpt, model = tmp_path / "run.ckpt", tmp_path / "m.npz"
+    args = [
+        sys.executable,
+        "-m",
+        "barenet",
+        "train",
+        "--hidden",
+        "32",
+        "--epochs",
+        "40",
+        "--batch-size",
+        "32",
+        "--quiet",
+        "--checkpoint",
+        str(ckpt),
+        "-o",
+        str(model),
+    ]
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not ckpt.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "training interrupted after" in err and str(ckpt) in err and "Traceback" not in err
+    assert not model.exists()
+    done = subprocess.run(
+        [*args[:7], "2", *args[8:], "--resume"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(load_model(model).history["train_loss"]) >= 2

@@ -15,12 +15,14 @@ import numpy as np
 
 from . import __version__
 from .activations import ACTIVATIONS
+from .augment import AUGMENTATIONS
 from .data import download_mnist, load_and_preprocess_mnist, preprocess_image
 from .errors import BarenetError
 from .init import INITIALIZERS
 from .metrics import classification_report, format_classification_report
 from .network import NeuralNetwork, load_model
 from .optimizers import OPTIMIZERS
+from .schedules import SCHEDULES
 
 # Every default of `barenet train`, in one place.
 TRAIN_DEFAULTS = {
@@ -37,6 +39,15 @@ TRAIN_DEFAULTS = {
     "l2": 0.0,
     "l1": 0.0,
     "dtype": "float32",
+    "momentum": None,
+    "schedule": "constant",
+    "warmup": 0.0,
+    "augment": "none",
+    "max_shift": 2,
+    "early_stopping": None,
+    "clip_norm": None,
+    "checkpoint": None,
+    "resume": False,
     "validation_size": 10000,
     "output": "barenet-model.npz",
 }
@@ -54,8 +65,8 @@ def main(argv=None):
         return exc.code
     try:
         return args.run(args)
-    except KeyboardInterrupt:
-        print("barenet: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # training says how far it got and where it saved
+        print(f"barenet: {str(exc) or 'interrupted'}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (BarenetError, OSError) as exc:
         print(f"barenet: error: {_describe(exc)}", file=sys.stderr)
@@ -78,7 +89,30 @@ def _describe(exc):
 def build_network(args):
     """The MNIST-sized network (784 inputs, 10 classes) that the ``train`` options describe."""
     options = {name: getattr(args, name) for name in NETWORK_OPTIONS}
+    if args.momentum is not None:
+        options["optimizer"] = {"name": args.optimizer, "momentum": args.momentum}
     return NeuralNetwork(MNIST_INPUTS, args.hidden, MNIST_CLASSES, args.learning_rate, **options)
+
+
+def train_options(args):
+    """The keyword arguments of :meth:`NeuralNetwork.train` that the ``train`` options describe."""
+    schedule = args.schedule
+    if args.warmup:
+        schedule = {"name": "warmup", "warmup": args.warmup, "then": schedule}
+    augment = None if args.augment == "none" else {"name": args.augment}
+    if args.augment == "shift":
+        augment["max_shift"] = args.max_shift
+    return {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "verbose": not args.quiet,
+        "schedule": schedule,
+        "augment": augment,
+        "early_stopping": args.early_stopping,
+        "clip_norm": args.clip_norm,
+        "checkpoint": args.checkpoint,
+        "resume": args.resume,
+    }
 
 
 def train_command(args):
@@ -94,9 +128,9 @@ def train_command(args):
     )
     if not len(y_val):
         X_val = y_val = None
-    fit_options = {"epochs": args.epochs, "batch_size": args.batch_size, "verbose": not args.quiet}
-    net.train(X_train, y_train, X_val, y_val, **fit_options)
+    net.train(X_train, y_train, X_val, y_val, **train_options(args))
     accuracy = net.calculate_accuracy(X_test, y_test)
+    net.training_info["test_accuracy"] = accuracy  # the model file says how good it is
     net.save_model(args.output)
     print(f"test accuracy: {accuracy:.2%} ({len(y_test)} images)")
     print(f"model saved to {args.output}")
@@ -254,6 +288,20 @@ def _add_train(commands):
     add("--l2", type=float, help="L2 weight penalty")
     add("--l1", type=float, help="L1 weight penalty")
     add("--dtype", choices=["float32", "float64"], help="float precision")
+    add("--momentum", type=float, help="momentum of sgd/momentum/nesterov (default: 0.9 for those)")
+    add("--schedule", choices=sorted(SCHEDULES), help="learning-rate schedule")
+    add("--warmup", type=float, metavar="EPOCHS", help="linear warm-up before the schedule")
+    add("--augment", choices=["none", *sorted(AUGMENTATIONS)], help="random image distortions")
+    add("--max-shift", type=_int_at_least(1), metavar="PX", help="largest shift of --augment shift")
+    add(
+        "--early-stopping",
+        type=_int_at_least(1),
+        metavar="PATIENCE",
+        help="stop when validation accuracy stalls this many epochs; keep the best weights",
+    )
+    add("--clip-norm", type=float, metavar="NORM", help="clip the gradient's global norm")
+    add("--checkpoint", metavar="PATH", help="save the whole training state here every epoch")
+    add("--resume", action="store_true", help="continue from --checkpoint if it exists")
     add("--validation-size", type=_int_at_least(0), metavar="N", help="training images held out")
     add("--output", "-o", metavar="PATH", help="where to save the model")
     add("--quiet", "-q", action="store_true", help="no progress bar")

@@ -134,7 +134,8 @@ class NeuralNetwork:
             "l2": self.l2,
             "l1": self.l1,
             "dtype": self.dtype.name,
-            "optimizer": self.optimizer.config(),
+            # The base rate, not the current one: a schedule may have decayed it to zero.
+            "optimizer": {**self.optimizer.config(), "learning_rate": self.base_learning_rate},
             "seed": self.seed,
         }
 
