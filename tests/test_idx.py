@@ -1,5 +1,6 @@
 """read_idx / write_idx: round trips, the exact byte layout, hostile files and a fuzz test."""
 
+import contextlib
 import gzip
 import math
 import struct
@@ -211,8 +212,23 @@ def mutate(data, draw, ndim):
     return data + draw(st.binary(min_size=1, max_size=8))
 
 
+@contextlib.contextmanager
+def bounded(seconds=5.0, megabytes=16):
+    """Fail if the block takes longer than ``seconds`` or allocates more than ``megabytes``:
+    a hostile file must be refused quickly, with memory bounded (these files are a few bytes)."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        elapsed = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert elapsed < seconds and peak < megabytes * 2**20, (elapsed, peak)
+
+
 @settings(
-    max_examples=300,
+    max_examples=1000,
     deadline=None,
     # The one file in tmp_path is rewritten by every example, so sharing it is harmless.
     suppress_health_check=[HealthCheck.function_scoped_fixture],
@@ -240,10 +256,11 @@ def test_damaged_files_give_the_right_array_or_data_error(
     path.write_bytes(payload)
     expected = reference_parse(payload)
     if expected is None:
-        with pytest.raises(DataError):
+        with pytest.raises(DataError), bounded():
             read_idx(path)
     else:
-        result = read_idx(path)
+        with bounded():
+            result = read_idx(path)
         assert result.shape == expected.shape
         assert result.dtype == expected.dtype.newbyteorder("=")
         assert result.tobytes() == expected.astype(result.dtype).tobytes()

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import tracemalloc
 import warnings
 import zipfile
 from pathlib import Path
@@ -538,7 +539,7 @@ def small_model(tmp_path_factory):
 
 
 @settings(
-    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(mutations=st.lists(mutation, min_size=1, max_size=4))
 def test_mutated_files_load_unchanged_or_raise_model_file_error(small_model, tmp_path, mutations):
@@ -546,9 +547,15 @@ def test_mutated_files_load_unchanged_or_raise_model_file_error(small_model, tmp
     path = tmp_path / "mutant.bn"
     path.unlink(missing_ok=True)  # a fresh file: rewriting one in place is slow on ext4
     path.write_bytes(mutate(small_model.read_bytes(), mutations))
+    tracemalloc.start()
+    start = time.perf_counter()
     try:
         header, arrays = load_arrays(path)
     except ModelFileError:
         return
+    finally:  # refused or loaded quickly, with memory bounded (the file is a few hundred bytes)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert time.perf_counter() - start < 5 and peak < 16 * 2**20
     assert header == expected_header
     assert_same_arrays(arrays, expected_arrays)
