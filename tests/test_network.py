@@ -146,7 +146,9 @@ def test_bad_hyperparameters_are_refused_clearly(kwargs, message):
         (np.zeros(6), np.zeros(1, int), "reshape"),
         (np.zeros((5, 6)), np.array([0, 1.5, 0, 0, 0]), "whole-number"),
         (np.zeros((5, 6)), np.array([[1, 1, 0]] * 5), "one-hot"),
-        (np.array([["a"] * 6] * 5), np.zeros(5, int), "must hold numbers"),
+        (np.array([["a"] * 6] * 5), np.zeros(5, int), "must hold real numbers"),
+        (np.zeros((5, 6), complex), np.zeros(5, int), "must hold real numbers, got dtype complex"),
+        (np.zeros((5, 6)), np.array(["a"] * 5), "integer class labels"),
     ],
 )
 def test_bad_data_is_refused_clearly(X, y, message):

@@ -63,8 +63,9 @@ def features(X, n_features, dtype, name="X"):
         X = np.asarray(X)
     except (ValueError, TypeError) as exc:
         raise DataError(f"{name} must be an array of numbers: {exc}") from None
-    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-        raise DataError(f"{name} must hold numbers, got dtype {X.dtype}")
+    real = np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)
+    if not (real or X.dtype == bool):
+        raise DataError(f"{name} must hold real numbers, got dtype {X.dtype}")
     if X.ndim != 2:
         hint = f"; for a single sample use {name}.reshape(1, -1)" if X.ndim == 1 else ""
         if X.ndim == 3 and X.shape[1] * X.shape[2] == n_features:
