@@ -211,3 +211,21 @@ def test_a_pickle_is_refused_and_never_run(tmp_path):
     with pytest.raises(ModelFileError, match="pickle"):
         NeuralNetwork().load_model(path)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "calculate_accuracy", "evaluate"])
+def test_prediction_refuses_nan_inf_and_overflowing_inputs(method):
+    nn = NeuralNetwork(6, [4], 3, seed=0)
+    nn.params[:] = 1  # so that six inputs of 1e38 add up past float32's largest, 3.4e38
+    y = np.zeros(5, int)
+    call = getattr(nn, method)
+    for bad, message in [
+        (np.nan, "X contains 1 NaN or infinite values"),
+        (np.inf, "X contains 1 NaN or infinite values"),
+        (1e38, "too large for this network"),
+    ]:
+        X = np.zeros((5, 6))
+        X[2, :] = 1e38 if bad == 1e38 else 0
+        X[2, 3] = bad
+        with pytest.raises(DataError, match=message):
+            call(X, y) if method in ("calculate_accuracy", "evaluate") else call(X)

@@ -21,7 +21,7 @@ from .optimizers import get_optimizer
 from .schedules import get_schedule
 from .training import Trainer
 
-PREDICT_CHUNK = 8192  # rows per forward pass at prediction time: bounds memory, keeps BLAS busy
+PREDICT_CHUNK = 16384  # rows per forward pass at prediction time: bounds memory, keeps BLAS busy
 
 
 class NeuralNetwork:
@@ -312,27 +312,43 @@ class NeuralNetwork:
 
     def predict_proba(self, X):
         """Class probabilities ``(n_samples, output_size)``; each row sums to 1."""
-        return softmax(self._logits(self._check_features(X)))
+        return softmax(self._checked_logits(self._check_features(X, finite=False)))
 
     def predict(self, X):
         """Predicted class labels ``(n_samples,)``."""
-        return self._logits(self._check_features(X)).argmax(axis=1)
+        return self._checked_logits(self._check_features(X, finite=False)).argmax(axis=1)
 
     def calculate_accuracy(self, X, y):
         """Fraction of samples whose predicted class equals the label (a float in [0, 1])."""
-        X, y = self._check_data(X, y)
-        return float(np.mean(self._logits(X).argmax(axis=1) == y))
+        X, y = self._check_data(X, y, finite=False)
+        return float(np.mean(self._checked_logits(X).argmax(axis=1) == y))
 
     def evaluate(self, X, y):
         """``{"loss": mean cross-entropy, "accuracy": fraction correct}`` on ``(X, y)``."""
-        loss, accuracy = self._loss_and_accuracy(*self._check_data(X, y))
-        return {"loss": loss, "accuracy": accuracy}
+        X, y = self._check_data(X, y, finite=False)
+        logits = self._checked_logits(X)
+        accuracy = float(np.mean(logits.argmax(axis=1) == y))
+        return {"loss": softmax_cross_entropy_loss(logits, y), "accuracy": accuracy}
 
-    def _check_features(self, X, name="X"):
-        return check.features(X, self.input_size, self.dtype, name)
+    def _checked_logits(self, X, name="X"):
+        """Logits of ``X``, which has not been tested for NaN: a NaN or infinite input makes
+        the logits non-finite, so testing them (10 numbers a row, not 784) finds it."""
+        with np.errstate(invalid="ignore", over="ignore"):  # reported below, by name
+            logits = self._logits(X)
+        if not np.isfinite(logits).all():
+            check.require_finite(X, name)
+            raise check.DataError(
+                f"{name} has values too large for this network (largest "
+                f"{np.abs(X).max():g}): the outputs overflowed"
+            )
+        return logits
 
-    def _check_data(self, X, y, x_name="X", y_name="y"):
-        return check.dataset(X, y, self.input_size, self.output_size, self.dtype, (x_name, y_name))
+    def _check_features(self, X, name="X", finite=True):
+        return check.features(X, self.input_size, self.dtype, name, finite)
+
+    def _check_data(self, X, y, x_name="X", y_name="y", finite=True):
+        names = (x_name, y_name)
+        return check.dataset(X, y, self.input_size, self.output_size, self.dtype, names, finite)
 
     # -- files ----------------------------------------------------------------------------------
 

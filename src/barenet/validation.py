@@ -54,10 +54,12 @@ def choice(name, value, options):
     return value
 
 
-def features(X, n_features, dtype, name="X"):
+def features(X, n_features, dtype, name="X", finite=True):
     """``X`` as a C-contiguous ``(n_samples, n_features)`` array of ``dtype``, finite, non-empty.
 
     A copy is made only when the dtype or layout requires one; the caller's array is never changed.
+    ``finite=False`` leaves the NaN/infinity test to the caller (prediction checks its outputs
+    instead, which is cheaper, and calls :func:`require_finite` only when they are not finite).
     """
     try:
         X = np.asarray(X)
@@ -76,11 +78,17 @@ def features(X, n_features, dtype, name="X"):
     if X.shape[1] != n_features:
         raise DataError(f"{name} has {X.shape[1]} features, the network expects {n_features}")
     X = np.ascontiguousarray(X, dtype=dtype)
+    if finite:
+        require_finite(X, name)
+    return X
+
+
+def require_finite(X, name="X"):
+    """Raise :class:`DataError` with the count when ``X`` holds NaN or infinite values."""
     # In slices: one boolean array the size of X would cost more in page faults than the test.
     if not all(np.isfinite(X[i : i + 4096]).all() for i in range(0, len(X), 4096)):
         bad = int(np.count_nonzero(~np.isfinite(X)))
         raise DataError(f"{name} contains {bad} NaN or infinite values")
-    return X
 
 
 def labels(y, n_samples, n_classes, name="y", x_name="X"):
@@ -115,7 +123,7 @@ def _from_one_hot(Y, name):
     return Y.argmax(axis=1)
 
 
-def dataset(X, y, n_features, n_classes, dtype, names=("X", "y")):
+def dataset(X, y, n_features, n_classes, dtype, names=("X", "y"), finite=True):
     """Validate a pair ``(X, y)`` together."""
-    X = features(X, n_features, dtype, names[0])
+    X = features(X, n_features, dtype, names[0], finite)
     return X, labels(y, len(X), n_classes, names[1], names[0])
