@@ -23,8 +23,12 @@ an epoch's floor time is its multiply-add work (computed from the architecture) 
 and barenet's fraction of the floor is floor time / barenet time.
 
 Threads: barenet and scikit-learn use NumPy's BLAS with its default thread count; PyTorch is set
-to ``--torch-threads`` (2). OPENBLAS_* variables in the environment are left as they are. This is
-a measurement, not a test: nothing here asserts on times.
+to ``--torch-threads`` (2). Kernels: some of these machines set OPENBLAS_CORETYPE=Haswell (and
+OPENBLAS_L2_SIZE) for the sake of old OpenBLAS builds, which makes NumPy's OpenBLAS use AVX2
+kernels on AVX-512 processors while PyTorch's own kernels use AVX-512. The benchmark therefore
+restarts itself without those two variables, so NumPy runs the kernels OpenBLAS picks for the
+processor (the header names them); ``--keep-blas-env`` measures with the environment as it is.
+This is a measurement, not a test: nothing here asserts on times.
 """
 
 import argparse
@@ -556,6 +560,11 @@ def parse_args(argv=None):
     )
     parser.add_argument("--json", type=Path, default=None, help="save the raw numbers here")
     parser.add_argument(
+        "--keep-blas-env",
+        action="store_true",
+        help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (default: restart without them)",
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="smoke test: 1 round, 5,000 images, 2 accuracy epochs"
     )
     args = parser.parse_args(argv)
@@ -573,6 +582,11 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    forced = [v for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if v in os.environ]
+    if forced and not args.keep_blas_env:  # OpenBLAS reads them at load time: start afresh
+        env = {k: v for k, v in os.environ.items() if k not in forced}
+        log(f"restarting without {' and '.join(forced)} (see --keep-blas-env)")
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
     data = load_data(args.data_dir, args.n_train)
     make_systems(data, args)  # sets PyTorch's thread count before it is recorded
     info = machine_info()
