@@ -229,3 +229,18 @@ def test_prediction_refuses_nan_inf_and_overflowing_inputs(method):
         X[2, 3] = bad
         with pytest.raises(DataError, match=message):
             call(X, y) if method in ("calculate_accuracy", "evaluate") else call(X)
+
+
+def test_a_pickled_network_keeps_training_like_the_original():
+    """Pickle (used by multiprocessing and scikit-learn) must keep the one shared buffer."""
+    import pickle
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((120, 8), dtype=np.float32), rng.integers(0, 3, 120)
+    nn = NeuralNetwork(8, [6], 3, optimizer="adam", batch_norm=True, seed=0)
+    nn.train(X, y, epochs=1, verbose=False)
+    copy = pickle.loads(pickle.dumps(nn))
+    assert np.shares_memory(copy.named_arrays()["layers.0.W"], copy.params)
+    for net in (nn, copy):
+        net.train(X, y, epochs=2, verbose=False)
+    assert np.array_equal(copy.params, nn.params)

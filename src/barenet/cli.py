@@ -193,6 +193,16 @@ def download_command(args):
     return 0
 
 
+def export_command(args):
+    """Convert a saved model to ONNX, which onnxruntime and other inference engines run: input
+    "input" (batch, features), as given to the model in Python; output "probabilities"."""
+    from .onnx import export  # the onnx package is optional: imported only when asked for
+
+    export(load_model(args.model), args.onnx)
+    print(f"ONNX model saved to {args.onnx}")
+    return 0
+
+
 # -- the parser ---------------------------------------------------------------------------------
 
 
@@ -229,7 +239,7 @@ def _int_at_least(minimum):
 
 
 def build_parser():
-    """The ``barenet`` argument parser with its four subcommands."""
+    """The ``barenet`` argument parser with its five subcommands."""
     parser = _Parser(
         prog="barenet",
         description="Neural networks from scratch in NumPy: train, evaluate and use MNIST models.",
@@ -237,7 +247,7 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"barenet {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for add_command in (_add_train, _add_evaluate, _add_predict, _add_download):
+    for add_command in (_add_train, _add_evaluate, _add_predict, _add_download, _add_export):
         add_command(commands)
     return parser
 
@@ -349,3 +359,14 @@ def _add_download(commands):
         "barenet download --data-dir ~/datasets",
     )
     _data_dir_option(sub)
+
+
+def _add_export(commands):
+    sub = _command(
+        commands,
+        export_command,
+        "convert a saved model to ONNX",
+        "barenet export barenet-model.npz --onnx model.onnx",
+    )
+    sub.add_argument("model", help="the model file")
+    sub.add_argument("--onnx", required=True, metavar="OUT", help="where to write the ONNX model")

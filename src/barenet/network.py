@@ -121,6 +121,16 @@ class NeuralNetwork:
             layer.bind(views, grad_views)
         self.optimizer.setup(self.params, self.decay_mask)
 
+    def __setstate__(self, state):
+        """After unpickling, share one parameter buffer again (pickle copies each view apart)."""
+        self.__dict__.update(state)
+        arrays = {name: array.copy() for name, array in self.named_arrays().items()}
+        optimizer_state = {k: np.copy(v) for k, v in self.optimizer.state().items()}
+        self._allocate()
+        for name, array in self.named_arrays().items():
+            array[...] = arrays[name]
+        self.optimizer.set_state(optimizer_state)
+
     def get_config(self):
         """The constructor arguments that rebuild this architecture (JSON-able)."""
         return {
@@ -407,6 +417,13 @@ class NeuralNetwork:
     def __repr__(self):
         sizes = "-".join(str(s) for s in [self.input_size, *self.hidden_sizes, self.output_size])
         return f"NeuralNetwork({sizes}, {self.activation}, {self.optimizer.name}, {self.dtype})"
+
+    def to_onnx(self, path):
+        """Export to an ONNX file at ``path`` (input "input", output "probabilities"); returns
+        the ``onnx.ModelProto``. Needs ``pip install barenet[onnx]``; see :mod:`barenet.onnx`."""
+        from .onnx import export  # lazy: onnx is an optional dependency
+
+        return export(self, path)
 
 
 def softmax_cross_entropy_loss(logits, y):

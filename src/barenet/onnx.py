@@ -1,0 +1,139 @@
+"""ONNX export: a trained network as a standard graph that onnxruntime and other engines run.
+
+The graph maps ``input (batch, n_in)`` to ``probabilities (batch, n_classes)``, the batch size
+left free, in the network's float type. Each layer becomes its inference form: ``Dense`` a Gemm
+(``X W + b``), an activation its ONNX operator (GELU written out as barenet computes it, the tanh
+approximation), ``BatchNorm`` a BatchNormalization node with the running statistics, ``Dropout``
+nothing at all (it is the identity at inference); a Softmax over the classes ends the graph.
+
+Needs the optional ``onnx`` package (``pip install barenet[onnx]``, which also brings
+onnxruntime to run the exported file).
+"""
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+try:
+    import onnx
+    from onnx import helper, numpy_helper
+except ImportError as exc:
+    raise ImportError("ONNX export needs the onnx package: pip install barenet[onnx]") from exc
+
+from . import __version__
+from .errors import BarenetError
+from .io import atomic_write_bytes
+
+OPSET = 17  # run by onnxruntime >= 1.13; GELU is written out since its op only came in opset 20
+INPUT, OUTPUT = "input", "probabilities"
+_SIMPLE_ACTIVATIONS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+
+
+def export(network, path):
+    """Write ``network`` (a :class:`~barenet.NeuralNetwork`) to ``path`` as an ONNX model.
+
+    The file is written atomically; returns the ``onnx.ModelProto`` that was saved. Raises
+    :class:`~barenet.BarenetError` for a layer ONNX cannot express or a missing folder.
+    """
+    folder = Path(path).absolute().parent
+    if not folder.is_dir():
+        raise BarenetError(f"cannot write the ONNX model to {path}: no folder {folder}")
+    model = to_model(network)
+    atomic_write_bytes(path, model.SerializeToString())
+    return model
+
+
+def to_model(network):
+    """The ONNX ``ModelProto`` of ``network``, checked by ``onnx.checker``; nothing is written."""
+    graph = _GraphBuilder(network.dtype)
+    name = INPUT
+    for index, layer in enumerate(network.layers):
+        name = _export_layer(graph, layer, name, f"layers.{index}")
+    graph.node("Softmax", [name], OUTPUT, axis=1)
+    model = helper.make_model(
+        graph.build(network, repr(network)),
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="barenet",
+        producer_version=__version__,
+    )
+    # The oldest IR version that carries this opset, so older runtimes load the file too.
+    model.ir_version = helper.find_min_ir_version_for(model.opset_import)
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+class _GraphBuilder:
+    """Collects nodes and initializers (constant tensors) in the network's float type."""
+
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+        self.nodes, self.initializers = [], []
+
+    def constant(self, name, value):
+        """Add the tensor ``value`` (converted to the float type) as an initializer ``name``."""
+        array = np.asarray(value, dtype=self.dtype)
+        self.initializers.append(numpy_helper.from_array(array, name))
+        return name
+
+    def node(self, op, inputs, output, **attributes):
+        """Add one node computing ``output`` from the named ``inputs``; returns ``output``."""
+        self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attributes))
+        return output
+
+    def build(self, network, doc):
+        elem = helper.np_dtype_to_tensor_dtype(self.dtype)
+        inputs = [helper.make_tensor_value_info(INPUT, elem, ["batch", network.input_size])]
+        outputs = [helper.make_tensor_value_info(OUTPUT, elem, ["batch", network.output_size])]
+        return helper.make_graph(
+            self.nodes, "barenet", inputs, outputs, self.initializers, doc_string=doc
+        )
+
+
+def _export_layer(graph, layer, x, prefix):
+    """Add the nodes of ``layer`` reading tensor ``x``; returns the name of their output."""
+    if layer.kind == "dense":
+        W, b = graph.constant(f"{prefix}.W", layer.W), graph.constant(f"{prefix}.b", layer.b)
+        return graph.node("Gemm", [x, W, b], f"{prefix}.dense")
+    if layer.kind == "activation":
+        return _export_activation(graph, layer.fn, x, prefix)
+    if layer.kind == "dropout":
+        return x  # the identity at inference
+    if layer.kind == "batch_norm":
+        names = ("gamma", "beta", "running_mean", "running_var")
+        inputs = [graph.constant(f"{prefix}.{n}", getattr(layer, n)) for n in names]
+        return graph.node(
+            "BatchNormalization", [x, *inputs], f"{prefix}.batch_norm", epsilon=layer.eps
+        )
+    raise BarenetError(
+        f"cannot export {prefix} ({type(layer).__name__}, kind {layer.kind!r}) to ONNX: "
+        "only dense, activation, dropout and batch_norm layers are supported"
+    )
+
+
+def _export_activation(graph, fn, x, prefix):
+    """Add the nodes of the activation function ``fn`` (a :mod:`barenet.activations` object)."""
+    if fn.name in _SIMPLE_ACTIVATIONS:
+        return graph.node(_SIMPLE_ACTIVATIONS[fn.name], [x], f"{prefix}.{fn.name}")
+    if fn.name == "leaky_relu":
+        return graph.node("LeakyRelu", [x], f"{prefix}.leaky_relu", alpha=fn.alpha)
+    if fn.name == "identity":
+        return x
+    if fn.name == "gelu":
+        return _gelu(graph, x, f"{prefix}.gelu")
+    raise BarenetError(
+        f"cannot export {prefix} (activation {fn.name!r}) to ONNX: supported activations are "
+        "relu, leaky_relu, sigmoid, tanh, gelu and identity"
+    )
+
+
+def _gelu(graph, x, p):
+    """``x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``, op by op as in barenet."""
+    cube = graph.node("Pow", [x, graph.constant(f"{p}.three", 3.0)], f"{p}.cube")
+    scaled = graph.node("Mul", [cube, graph.constant(f"{p}.coef", 0.044715)], f"{p}.scaled")
+    inner = graph.node("Add", [x, scaled], f"{p}.inner")
+    u = graph.node("Mul", [inner, graph.constant(f"{p}.k", math.sqrt(2 / math.pi))], f"{p}.u")
+    tanh = graph.node("Tanh", [u], f"{p}.tanh")
+    one_plus = graph.node("Add", [tanh, graph.constant(f"{p}.one", 1.0)], f"{p}.one_plus")
+    half_x = graph.node("Mul", [x, graph.constant(f"{p}.half", 0.5)], f"{p}.half_x")
+    return graph.node("Mul", [half_x, one_plus], p)
