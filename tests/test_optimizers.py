@@ -79,8 +79,10 @@ def test_names_and_errors():
         SGD(-1)
     with pytest.raises(BarenetError, match="momentum must be >= 0 and < 1, got 1.5"):
         SGD(0.1, momentum=1.5)
-    with pytest.raises(BarenetError, match="unknown optimizer"):
+    with pytest.raises(BarenetError, match="unknown optimizer 'lbfgs'; choose one of"):
         get_optimizer("lbfgs")
+    with pytest.raises(BarenetError, match="bad settings for optimizer 'adam'"):
+        get_optimizer({"name": "adam", "beta": 0.9})
 
 
 def test_momentum_reaches_a_lower_loss_than_plain_sgd_on_the_same_budget():

@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from .names import from_spec
+
 
 class Activation:
     """An elementwise function ``a = f(z)`` and its derivative."""
@@ -140,13 +142,4 @@ ACTIVATIONS = {cls.name: cls for cls in (Identity, ReLU, LeakyReLU, Sigmoid, Tan
 
 def get_activation(spec):
     """Return an :class:`Activation` from a name, a config dict or an instance."""
-    if isinstance(spec, Activation):
-        return spec
-    if isinstance(spec, dict):
-        spec = dict(spec)
-        name = spec.pop("name", None)
-    else:
-        name, spec = spec, {}
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}")
-    return ACTIVATIONS[name](**spec)
+    return spec if isinstance(spec, Activation) else from_spec(spec, ACTIVATIONS, "activation")

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from .errors import BarenetError
+from .names import from_spec
 
 
 def _grid(side):
@@ -156,11 +157,4 @@ def get_augmentation(spec):
     """An augmentation from a name, a config dict, a callable ``f(X, rng)``, or ``None``."""
     if spec is None or callable(spec):
         return spec
-    config = dict(spec) if isinstance(spec, dict) else {"name": spec}
-    name = config.pop("name", None)
-    if name not in AUGMENTATIONS:
-        raise BarenetError(f"unknown augmentation {name!r}; choose one of {sorted(AUGMENTATIONS)}")
-    try:
-        return AUGMENTATIONS[name](**config)
-    except TypeError as exc:
-        raise BarenetError(f"bad settings for augmentation {name!r}: {exc}") from None
+    return from_spec(spec, AUGMENTATIONS, "augmentation")

@@ -12,6 +12,7 @@ weight decay (AdamW) applies to.
 import numpy as np
 
 from .errors import BarenetError
+from .names import build, parse_spec
 
 
 def _check_rate(name, value, low=0.0, high=None, low_inclusive=False):
@@ -242,13 +243,10 @@ def get_optimizer(spec, learning_rate=None):
     """
     if isinstance(spec, Optimizer):
         return spec
-    config = dict(spec) if isinstance(spec, dict) else {"name": spec}
-    name = config.pop("name", None)
-    if name not in OPTIMIZERS:
-        raise BarenetError(f"unknown optimizer {name!r}; choose one of {sorted(OPTIMIZERS)}")
+    name, config = parse_spec(spec, OPTIMIZERS, "optimizer")
     if name in ("momentum", "nesterov"):
         config.setdefault("momentum", 0.9)
         config.setdefault("nesterov", name == "nesterov")
     if learning_rate is not None:
         config.setdefault("learning_rate", learning_rate)
-    return OPTIMIZERS[name](**config)
+    return build(OPTIMIZERS, "optimizer", name, config)

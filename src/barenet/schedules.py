@@ -10,6 +10,7 @@ with memory, reduce-on-plateau, exposes it through ``state``/``set_state``.
 import math
 
 from .errors import BarenetError
+from .names import from_spec
 
 
 class Schedule:
@@ -180,13 +181,4 @@ def get_schedule(spec):
     """A :class:`Schedule` from a name, a config dict, an instance, or ``None`` (constant)."""
     if spec is None:
         return Constant()
-    if isinstance(spec, Schedule):
-        return spec
-    config = dict(spec) if isinstance(spec, dict) else {"name": spec}
-    name = config.pop("name", None)
-    if name not in SCHEDULES:
-        raise BarenetError(f"unknown schedule {name!r}; choose one of {sorted(SCHEDULES)}")
-    try:
-        return SCHEDULES[name](**config)
-    except TypeError as exc:
-        raise BarenetError(f"bad settings for schedule {name!r}: {exc}") from None
+    return spec if isinstance(spec, Schedule) else from_spec(spec, SCHEDULES, "schedule")
