@@ -28,25 +28,42 @@ def sample_bilinear(images, src_r, src_c):
 
     Each value mixes the four pixels around the source point, weighted by closeness:
     ``top = v00 + fc (v01 - v00)``, ``bottom = v10 + fc (v11 - v10)``,
-    ``v = top + fr (bottom - top)``
-    with ``fr, fc`` the fractional parts. A one-pixel zero border lets points just outside the
-    image blend with the background, and clipping sends points far outside onto that border.
+    ``v = top + fr (bottom - top)`` with ``fr, fc`` the fractional parts. A one-pixel zero border
+    lets points just outside the image blend with the background, and clipping sends points far
+    outside onto that border. The arithmetic is in place, in float32 and int32: at these sizes
+    fresh temporaries cost more (page faults) than the arithmetic itself.
     """
     B, s, _ = images.shape
-    padded = np.zeros((B, s + 2, s + 2), images.dtype)
+    w = s + 2
+    padded = np.zeros((B, w, w), images.dtype)
     padded[:, 1:-1, 1:-1] = images
     # Coordinates in the padded image, clipped so that r0 + 1 and c0 + 1 stay inside it.
-    src_r = np.clip(src_r + 1, 0, s + 0.999)
-    src_c = np.clip(src_c + 1, 0, s + 0.999)
-    r0, c0 = src_r.astype(np.intp), src_c.astype(np.intp)  # floor: both are >= 0
-    fr, fc = src_r - r0, src_c - c0
-    index = r0 * (s + 2) + c0 + (np.arange(B) * (s + 2) ** 2)[:, None, None]
+    fr = np.clip(src_r + 1, 0, s + 0.999).astype(np.float32, copy=False)
+    fc = np.clip(src_c + 1, 0, s + 0.999).astype(np.float32, copy=False)
+    r0, c0 = fr.astype(np.int32), fc.astype(np.int32)  # floor, as both are >= 0
+    fr -= r0
+    fc -= c0
+    index = r0 * w
+    index += c0
+    index += (np.arange(B, dtype=np.int32) * w * w)[:, None, None]
     flat = padded.ravel()
-    v00, v01 = flat[index], flat[index + 1]
-    v10, v11 = flat[index + s + 2], flat[index + s + 3]
-    top = v00 + fc * (v01 - v00)
-    bottom = v10 + fc * (v11 - v10)
-    return (top + fr * (bottom - top)).astype(images.dtype, copy=False)
+    top = flat.take(index)  # v00
+    index += 1
+    v01 = flat.take(index)
+    index += w
+    bottom = flat.take(index)  # v11 for now
+    index -= 1
+    v10 = flat.take(index)
+    v01 -= top
+    v01 *= fc
+    top += v01  # top = v00 + fc (v01 - v00)
+    bottom -= v10
+    bottom *= fc
+    bottom += v10  # bottom = v10 + fc (v11 - v10)
+    bottom -= top
+    bottom *= fr
+    top += bottom
+    return top
 
 
 def _side(X):
