@@ -239,7 +239,7 @@ def _int_at_least(minimum):
 
 
 def build_parser():
-    """The ``barenet`` argument parser with its five subcommands."""
+    """The ``barenet`` argument parser with its subcommands."""
     parser = _Parser(
         prog="barenet",
         description="Neural networks from scratch in NumPy: train, evaluate and use MNIST models.",
@@ -249,6 +249,9 @@ def build_parser():
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     for add_command in (_add_train, _add_evaluate, _add_predict, _add_download, _add_export):
         add_command(commands)
+    from .cli_experiments import add_commands  # experiment, report: it imports this module
+
+    add_commands(commands)
     return parser
 
 

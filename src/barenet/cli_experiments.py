@@ -1,0 +1,303 @@
+"""The ``barenet experiment`` and ``barenet report`` subcommands.
+
+:func:`add_commands` registers them on the parser of :mod:`barenet.cli` (which imports this
+module when it builds its parser, since this one uses its helpers). Tables and notes go
+to stdout, progress bars to stderr; results (JSON, written as runs finish), figures (PNG) and a
+self-contained ``report.html`` go to the output folder.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from .activations import ACTIVATIONS
+from .cli import EXIT_FAILURE, _command, _data_dir_option, _int_at_least
+from .data import load_and_preprocess_mnist
+from .errors import BarenetError
+from .experiments import (
+    DEFAULT_ARCHITECTURES,
+    DEFAULT_GRID,
+    PERTURBATIONS,
+    analyze_training_dynamics,
+    architecture_table,
+    diagnose_dynamics,
+    dynamics_table,
+    experiment_with_architectures,
+    experiment_with_learning_rates,
+    learning_rate_range_test,
+    learning_rate_table,
+    robustness_table,
+    test_robustness,
+)
+from .io import atomic_write_bytes
+from .network import load_model
+from .optimizers import OPTIMIZERS
+
+STUDY_TITLES = {
+    "architectures": "Architecture comparison",
+    "learning-rates": "Learning rates: grid and range test",
+    "dynamics": "Training dynamics",
+    "robustness": "Robustness to damaged images",
+}
+
+
+def add_commands(commands):
+    """Add ``experiment`` and ``report`` to the subcommands of the ``barenet`` parser."""
+    _add_experiment(commands)
+    _add_report(commands)
+
+
+def experiment_command(args):
+    """Run a study on MNIST and print its summary table: compare architectures, learning
+    rates (a grid per optimizer and a range test), the training dynamics of each layer, or
+    the robustness of trained networks to damaged images (noise, occlusion, shifts, rotations,
+    the FGSM attack). Every configuration runs once per seed. The output folder receives the
+    results as JSON (rewritten as each run finishes, so an interrupted study keeps them), the
+    figures as PNG and report.html with everything in one file. Runs go in parallel with
+    --workers, or on a Dask cluster with --scheduler."""
+    out = Path(args.output_dir or Path("outputs") / args.study)
+    out.mkdir(parents=True, exist_ok=True)
+    common = {
+        "epochs": args.epochs,
+        "seeds": args.seeds,
+        "batch_size": args.batch_size,
+        "train_size": args.train_size,
+        "val_size": args.val_size,
+        "test_size": args.test_size,
+        "data_dir": args.data_dir,
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "results_path": out / f"{args.study.replace('-', '_')}.json",
+        "progress": not args.quiet,
+    }
+    rows, table, figures, notes = STUDIES[args.study](args, common, out)
+    print(table)
+    for note in notes:
+        print(note)
+    from .report import write_report  # matplotlib only for the commands that draw
+
+    section = {"heading": "Summary", "table": table, "text": notes, "figures": figures}
+    report = write_report(out / "report.html", STUDY_TITLES[args.study], [section])
+    print(f"results, figures and {report.name} saved in {out}")
+    failed = sum("error" in row for row in rows)
+    if failed:
+        print(
+            f"barenet: {failed} run(s) failed; see 'error' in {common['results_path']}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    return 0
+
+
+def _architectures(args, common, out):
+    rows = experiment_with_architectures(
+        args.architecture or DEFAULT_ARCHITECTURES,
+        learning_rate=args.learning_rate or 0.1,
+        optimizer=args.optimizer or "sgd",
+        **common,
+    )
+    from .figures import plot_architectures
+
+    figures = [plot_architectures(rows, out / "architectures.png")]
+    return rows, architecture_table(rows), figures, []
+
+
+def _learning_rates(args, common, out):
+    grid = _grid(args.optimizers, args.learning_rates)
+    hidden = args.hidden or [128, 64]
+    rows = experiment_with_learning_rates(grid, hidden_sizes=hidden, **common)
+    tests = [
+        learning_rate_range_test(
+            optimizer=name,
+            hidden_sizes=hidden,
+            batch_size=args.batch_size,
+            train_size=args.train_size,
+            data_dir=args.data_dir,
+        )
+        for name in grid
+    ]
+    atomic_write_bytes(out / "range_test.json", json.dumps(tests, indent=1).encode("utf-8"))
+    notes = [
+        f"range test, {t['optimizer']}: lowest loss at rate {t['min_loss_learning_rate']:.3g}, "
+        f"suggested rate {t['suggested_learning_rate']:.3g}"
+        for t in tests
+    ]
+    from .figures import plot_learning_rates, plot_range_test
+
+    figures = [
+        plot_learning_rates(rows, out / "learning_rates.png"),
+        plot_range_test(tests, out / "range_test.png"),
+    ]
+    return rows, learning_rate_table(rows), figures, notes
+
+
+def _grid(optimizers, rates):
+    """``{optimizer: rates}``: the given rates for each optimizer, else its default ones."""
+    optimizers = optimizers or list(DEFAULT_GRID)
+    if rates:
+        return {name: rates for name in optimizers}
+    missing = [name for name in optimizers if name not in DEFAULT_GRID]
+    if missing:
+        raise BarenetError(
+            f"no default learning rates for {', '.join(missing)}: give --learning-rates"
+        )
+    return {name: DEFAULT_GRID[name] for name in optimizers}
+
+
+def _dynamics(args, common, out):
+    networks = None
+    if args.hidden or args.activation:
+        hidden, activation = args.hidden or [128, 64], args.activation or "relu"
+        name = f"{activation} 784-{'-'.join(map(str, hidden))}-10"
+        networks = {name: {"hidden_sizes": hidden, "activation": activation}}
+    rows = analyze_training_dynamics(
+        networks,
+        learning_rate=args.learning_rate or 0.1,
+        optimizer=args.optimizer or "sgd",
+        **common,
+    )
+    from .figures import plot_dynamics
+
+    figures = [plot_dynamics(rows, out / "dynamics.png")]
+    return rows, dynamics_table(rows), figures, diagnose_dynamics(rows)
+
+
+def _robustness(args, common, out):
+    if args.model:
+        rows = test_robustness(
+            args.model,
+            perturbations=args.perturbations,
+            test_size=args.test_size,
+            data_dir=args.data_dir,
+        )
+    else:
+        rows = test_robustness(
+            perturbations=args.perturbations,
+            noise_training=args.noise_training,
+            hidden_sizes=args.hidden or [128, 64],
+            learning_rate=args.learning_rate or 0.1,
+            optimizer=args.optimizer or "sgd",
+            **common,
+        )
+    from .figures import plot_robustness
+
+    figures = [plot_robustness(rows, out / "robustness.png")]
+    return rows, robustness_table(rows), figures, []
+
+
+STUDIES = {
+    "architectures": _architectures,
+    "learning-rates": _learning_rates,
+    "dynamics": _dynamics,
+    "robustness": _robustness,
+}
+
+
+def report_command(args):
+    """Write one self-contained HTML report of a saved model, scored on the 10,000 MNIST test
+    images: its key numbers (accuracy, loss, architecture, training), the per-class table, and
+    figures embedded in the file: training history, confusion matrix, precision and recall per
+    digit, sample predictions, the most confident mistakes and the first layer's weights."""
+    from .report import model_report
+
+    net = load_model(args.model)
+    _, _, X_test, _, _, y_test = load_and_preprocess_mnist(
+        args.data_dir, validation_size=0, dtype=net.dtype
+    )
+    path = model_report(net, args.output, X_test, y_test, title=f"barenet report: {args.model}")
+    print(f"report saved to {path}")
+    return 0
+
+
+def _add_experiment(commands):
+    sub = _command(
+        commands,
+        experiment_command,
+        "run a study: architectures, learning rates, dynamics, robustness",
+        "barenet experiment architectures --epochs 5 --seeds 2 --workers 2",
+    )
+    sub.add_argument("study", choices=list(STUDIES), help="which study to run")
+    count = _int_at_least(1)
+    add = sub.add_argument_group("the runs").add_argument
+    add("--epochs", type=count, default=10, metavar="N", help="epochs per run")
+    add("--seeds", type=count, default=1, metavar="N", help="runs per configuration")
+    add("--batch-size", type=count, default=64, metavar="N", help="images per step")
+    add("--train-size", type=count, metavar="N", help="first N training images (default: all)")
+    add("--val-size", type=count, metavar="N", help="first N validation images (default: all)")
+    add("--test-size", type=count, metavar="N", help="first N test images (default: all)")
+    add("--learning-rate", "--lr", type=float, metavar="LR", help="step size (default: 0.1)")
+    add("--optimizer", choices=sorted(OPTIMIZERS), help="update rule (default: sgd)")
+    add("--hidden", nargs="+", type=count, metavar="SIZE", help="hidden widths (default: 128 64)")
+    add = sub.add_argument_group("per study").add_argument
+    add(
+        "--architecture",
+        action="append",
+        nargs="+",
+        type=count,
+        metavar="SIZE",
+        help="architectures: the hidden widths of one network; repeat the option for each "
+        "(default: 256 | 128 64 | 512 256 128 64 | 1024 512)",
+    )
+    add(
+        "--optimizers",
+        nargs="+",
+        choices=sorted(OPTIMIZERS),
+        metavar="NAME",
+        help="learning-rates: the optimizers to compare (default: sgd adam)",
+    )
+    add(
+        "--learning-rates",
+        nargs="+",
+        type=float,
+        metavar="LR",
+        help="learning-rates: the rates to try with each optimizer",
+    )
+    add(
+        "--activation",
+        choices=sorted(ACTIVATIONS),
+        help="dynamics: one network with this activation (default: ReLU, deep sigmoid)",
+    )
+    add("--model", metavar="PATH", help="robustness: score this saved model, train none")
+    add(
+        "--noise-training",
+        type=float,
+        metavar="SIGMA",
+        help="robustness: also train with Gaussian noise of SIGMA on the images",
+    )
+    add(
+        "--perturbations",
+        nargs="+",
+        choices=list(PERTURBATIONS),
+        metavar="NAME",
+        help=f"robustness: which damage ({', '.join(PERTURBATIONS)}; default: all)",
+    )
+    add = sub.add_argument_group("how to run").add_argument
+    add("--workers", type=count, default=1, metavar="N", help="trainings at once, in processes")
+    add(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on this Dask scheduler's cluster, tcp://HOST:PORT (needs barenet[dask])",
+    )
+    add(
+        "--output-dir", "-o", metavar="DIR", help="for results and figures (default: outputs/STUDY)"
+    )
+    add("--quiet", "-q", action="store_true", help="no progress bar")
+    _data_dir_option(sub)
+
+
+def _add_report(commands):
+    sub = _command(
+        commands,
+        report_command,
+        "write an HTML report of a saved model",
+        "barenet report barenet-model.npz -o report.html",
+    )
+    sub.add_argument("model", help="the model file")
+    sub.add_argument(
+        "--output",
+        "-o",
+        default="barenet-report.html",
+        metavar="PATH",
+        help="the HTML file to write",
+    )
+    _data_dir_option(sub)

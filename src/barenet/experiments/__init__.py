@@ -1,0 +1,62 @@
+"""Studies of training: architectures, learning rates, training dynamics and robustness.
+
+Each study trains networks through barenet's public API, one job per configuration and seed,
+and returns plain data: a list of dicts, one per run or measurement, ready for a table or
+``pandas.DataFrame(rows)``::
+
+    from barenet.experiments import experiment_with_architectures, summarize_architectures
+    rows = experiment_with_architectures([[64], [256]], epochs=3, seeds=2, workers=2)
+
+Jobs run here one after another (default), in local worker processes (``workers=2``), or on a
+Dask cluster (``scheduler="tcp://host:8786"``); see :mod:`barenet.experiments.runner`.
+Figures of the results are in :mod:`barenet.figures`.
+"""
+
+from .architectures import (
+    DEFAULT_ARCHITECTURES,
+    architecture_table,
+    experiment_with_architectures,
+    summarize_architectures,
+)
+from .dynamics import (
+    DynamicsRecorder,
+    analyze_training_dynamics,
+    diagnose_dynamics,
+    dynamics_table,
+)
+from .learning_rates import (
+    DEFAULT_GRID,
+    experiment_with_learning_rates,
+    learning_rate_range_test,
+    learning_rate_table,
+)
+from .perturbations import PERTURBATIONS, GaussianNoise, fgsm, input_gradient
+from .robustness import robustness_table, score_perturbations, test_robustness
+from .runner import Job, run_jobs
+from .summary import format_table, summarize
+
+__all__ = [
+    "DEFAULT_ARCHITECTURES",
+    "DEFAULT_GRID",
+    "PERTURBATIONS",
+    "DynamicsRecorder",
+    "GaussianNoise",
+    "Job",
+    "analyze_training_dynamics",
+    "architecture_table",
+    "diagnose_dynamics",
+    "dynamics_table",
+    "experiment_with_architectures",
+    "experiment_with_learning_rates",
+    "fgsm",
+    "format_table",
+    "input_gradient",
+    "learning_rate_range_test",
+    "learning_rate_table",
+    "robustness_table",
+    "run_jobs",
+    "score_perturbations",
+    "summarize",
+    "summarize_architectures",
+    "test_robustness",
+]

@@ -1,0 +1,111 @@
+"""Architecture comparison: networks of several depths and widths trained alike on MNIST.
+
+Each run reports its parameter count, final and best validation accuracy, test accuracy,
+training time and its full per-epoch history, so accuracy can be set against size and cost.
+"""
+
+from .. import validation as check
+from .runner import Job, run_jobs
+from .summary import format_table, summarize
+from .trial import build_network, data_options, seed_list, training_job
+
+DEFAULT_ARCHITECTURES = ([256], [128, 64], [512, 256, 128, 64], [1024, 512])
+METRICS = (
+    "n_parameters",
+    "final_val_accuracy",
+    "best_val_accuracy",
+    "test_accuracy",
+    "train_time",
+)
+
+
+def architecture_name(hidden_sizes):
+    """``"784-128-64-10"``: the layer widths of an MNIST network with these hidden layers."""
+    return "-".join(str(width) for width in [784, *hidden_sizes, 10])
+
+
+def experiment_with_architectures(
+    architectures=DEFAULT_ARCHITECTURES,
+    *,
+    epochs=10,
+    seeds=1,
+    learning_rate=0.1,
+    optimizer="sgd",
+    batch_size=64,
+    network=None,
+    train_size=None,
+    val_size=None,
+    test_size=None,
+    data_dir=None,
+    workers=1,
+    scheduler=None,
+    results_path=None,
+    progress=True,
+):
+    """Train each architecture (a list of hidden-layer widths) once per seed; one row per run.
+
+    Every network gets the same optimizer, rate, batch size and epochs; ``network`` adds other
+    :class:`~barenet.NeuralNetwork` arguments (``{"activation": "tanh"}``). ``seeds``: a count
+    or a list of seeds. ``train_size``, ``val_size``, ``test_size`` take the first images of
+    each part of MNIST's standard split (all when None). ``workers``, ``scheduler``,
+    ``results_path``, ``progress``: how the runs are carried out, see
+    :func:`~barenet.experiments.runner.run_jobs`.
+
+    A row: ``architecture`` ("784-128-64-10"), ``hidden_sizes``, ``seed``, ``n_parameters``,
+    ``final_val_accuracy``, ``best_val_accuracy``, ``best_epoch``, ``test_accuracy``,
+    ``test_loss``, ``train_time`` (seconds), ``epochs_run``, ``diverged`` and ``history`` (the
+    dict of per-epoch lists from :meth:`~barenet.NeuralNetwork.train`); or, for a failed run,
+    ``architecture``, ``hidden_sizes``, ``seed`` and ``error``.
+    """
+    data = data_options(train_size, val_size, test_size, data_dir)
+    training = {
+        "epochs": check.positive_int("epochs", epochs),
+        "batch_size": check.positive_int("batch_size", batch_size),
+    }
+    jobs = []
+    for hidden in architectures:
+        config = {
+            **(network or {}),
+            "hidden_sizes": check.hidden_sizes(hidden),
+            "learning_rate": learning_rate,
+            "optimizer": optimizer,
+        }
+        build_network(config, seed=0)  # a bad setting fails now, not in every job
+        for seed in seed_list(seeds):
+            hidden = config["hidden_sizes"]
+            tags = {"architecture": architecture_name(hidden), "hidden_sizes": hidden, "seed": seed}
+            kwargs = {"network": config, "training": training, "data": data, "seed": seed}
+            jobs.append(Job(training_job, kwargs, tags))
+    return run_jobs(
+        jobs,
+        workers=workers,
+        scheduler=scheduler,
+        results_path=results_path,
+        progress=progress,
+        desc="architectures",
+    )
+
+
+def summarize_architectures(rows):
+    """Mean and spread over seeds of each architecture's figures (see :func:`summarize`)."""
+    return summarize(rows, ["architecture", "hidden_sizes"], METRICS)
+
+
+def architecture_table(rows):
+    """The architecture comparison as text: one line per architecture, mean ± spread."""
+    summary = summarize_architectures(rows)
+    for row in summary:  # the same for every seed: no spread to show
+        row["parameters"] = row["n_parameters_mean"]
+    return format_table(
+        summary,
+        [
+            ("architecture", "architecture", ""),
+            ("parameters", "parameters", ",.0f"),
+            ("final val acc", "final_val_accuracy_mean", ".2%"),
+            ("best val acc", "best_val_accuracy_mean", ".2%"),
+            ("test acc", "test_accuracy_mean", ".2%"),
+            ("train time (s)", "train_time_mean", ".3g"),
+            ("runs", "runs", "d"),
+            ("failed", "failed", "d"),
+        ],
+    )

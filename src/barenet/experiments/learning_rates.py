@@ -1,0 +1,166 @@
+"""Learning rates: a grid of rates per optimizer, and the learning-rate range test.
+
+The grid trains one network per (optimizer, rate, seed) and keeps each full history. The range
+test (Smith 2017, "Cyclical learning rates for training neural networks") takes one short run
+whose rate grows exponentially from batch to batch and records the loss at each rate: the loss
+falls while the rate is useful and shoots up once it is too large. A good rate sits somewhat
+below the rate of the lowest loss; we suggest a tenth of it, a common rule of thumb.
+"""
+
+import math
+
+import numpy as np
+
+from .. import validation as check
+from ..errors import BarenetError
+from .runner import Job, run_jobs
+from .summary import format_table, summarize
+from .trial import build_network, data_options, load_split, seed_list, training_job
+
+DEFAULT_GRID = {"sgd": (0.01, 0.03, 0.1, 0.3, 1.0), "adam": (0.0003, 0.001, 0.003, 0.01)}
+METRICS = ("final_val_accuracy", "best_val_accuracy", "test_accuracy", "train_time", "diverged")
+
+
+def experiment_with_learning_rates(
+    grid=DEFAULT_GRID,
+    *,
+    hidden_sizes=(128, 64),
+    epochs=10,
+    seeds=1,
+    batch_size=64,
+    network=None,
+    train_size=None,
+    val_size=None,
+    test_size=None,
+    data_dir=None,
+    workers=1,
+    scheduler=None,
+    results_path=None,
+    progress=True,
+):
+    """Train one network per optimizer, learning rate and seed; one row per run.
+
+    ``grid`` maps an optimizer name (or a name such as ``"momentum"``) to its learning rates.
+    The other arguments are those of
+    :func:`~barenet.experiments.architectures.experiment_with_architectures`. A row holds
+    ``optimizer``, ``learning_rate``, ``seed`` and the figures of a run (accuracies, time,
+    ``diverged``, ``history``); a rate so large that the loss diverged is not an error: the row
+    says ``"diverged": True`` and holds the scores of the last finite weights.
+    """
+    data = data_options(train_size, val_size, test_size, data_dir)
+    training = {
+        "epochs": check.positive_int("epochs", epochs),
+        "batch_size": check.positive_int("batch_size", batch_size),
+    }
+    jobs = []
+    for optimizer, rates in grid.items():
+        for rate in rates:
+            config = {
+                **(network or {}),
+                "hidden_sizes": check.hidden_sizes(hidden_sizes),
+                "optimizer": optimizer,
+                "learning_rate": rate,
+            }
+            build_network(config, seed=0)  # a bad setting fails now, not in every job
+            for seed in seed_list(seeds):
+                tags = {"optimizer": optimizer, "learning_rate": float(rate), "seed": seed}
+                kwargs = {"network": config, "training": training, "data": data, "seed": seed}
+                jobs.append(Job(training_job, kwargs, tags))
+    return run_jobs(
+        jobs,
+        workers=workers,
+        scheduler=scheduler,
+        results_path=results_path,
+        progress=progress,
+        desc="learning rates",
+    )
+
+
+def learning_rate_table(rows):
+    """The grid as text: one line per optimizer and rate, mean ± spread over seeds."""
+    return format_table(
+        summarize(rows, ["optimizer", "learning_rate"], METRICS),
+        [
+            ("optimizer", "optimizer", ""),
+            ("learning rate", "learning_rate", "g"),
+            ("final val acc", "final_val_accuracy_mean", ".2%"),
+            ("best val acc", "best_val_accuracy_mean", ".2%"),
+            ("test acc", "test_accuracy_mean", ".2%"),
+            ("diverged", "diverged_mean", ".0%"),
+            ("runs", "runs", "d"),
+        ],
+    )
+
+
+def learning_rate_range_test(
+    *,
+    optimizer="sgd",
+    hidden_sizes=(128, 64),
+    network=None,
+    min_lr=1e-5,
+    max_lr=10.0,
+    steps=300,
+    batch_size=64,
+    seed=0,
+    smoothing=0.98,
+    stop_factor=4.0,
+    train_size=None,
+    data_dir=None,
+):
+    """One run whose rate grows from ``min_lr`` to ``max_lr`` over ``steps`` batches.
+
+    The loop uses the network's public pieces, one batch at a time: ``loss_and_gradient``
+    fills the gradient and ``optimizer.update`` takes the step, with the rate set before each
+    step (``train`` records the loss per epoch only, and this needs it per batch). The loss is
+    smoothed by an exponential moving average (weight ``smoothing``, bias-corrected); the run
+    stops once the smoothed loss exceeds ``stop_factor`` times its lowest value.
+
+    Returns ``{"optimizer", "hidden_sizes", "learning_rates", "losses", "smoothed_losses"`` (lists,
+    one value per step taken), ``"min_loss_learning_rate"`` (rate of the lowest smoothed loss),
+    ``"suggested_learning_rate"`` (a tenth of it) ``}``.
+    """
+    if not 0 < min_lr < max_lr:
+        raise BarenetError(f"need 0 < min_lr < max_lr, got {min_lr} and {max_lr}")
+    steps = check.positive_int("steps", steps, minimum=2)
+    config = {**(network or {}), "hidden_sizes": check.hidden_sizes(hidden_sizes)}
+    net = build_network({**config, "optimizer": optimizer, "learning_rate": min_lr}, seed)
+    data = load_split(train_size, 1, 1, data_dir)
+    rates = min_lr * (max_lr / min_lr) ** (np.arange(steps) / (steps - 1))
+    batches = _batches(len(data["y_train"]), batch_size, steps, np.random.default_rng(seed))
+    losses, smoothed = [], []
+    with np.errstate(over="ignore", invalid="ignore"):  # the end of the test is divergence
+        for rate, idx in zip(rates, batches):
+            net.optimizer.learning_rate = float(rate)
+            loss, _ = net.loss_and_gradient(data["X_train"][idx], data["y_train"][idx])
+            net.optimizer.update(net.params, net.grads)
+            losses.append(loss)
+            smoothed.append(_average(smoothed, loss, smoothing, len(losses)))
+            if not math.isfinite(smoothed[-1]) or smoothed[-1] > stop_factor * min(smoothed):
+                break
+    best = int(np.nanargmin(smoothed))
+    return {
+        "optimizer": optimizer,
+        "hidden_sizes": config["hidden_sizes"],
+        "learning_rates": rates[: len(losses)].tolist(),
+        "losses": losses,
+        "smoothed_losses": smoothed,
+        "min_loss_learning_rate": float(rates[best]),
+        "suggested_learning_rate": float(rates[best] / 10),
+    }
+
+
+def _batches(n, batch_size, steps, rng):
+    """``steps`` index arrays of ``batch_size`` (at most ``n``), reshuffling after each pass."""
+    batch_size = min(batch_size, n)
+    per_pass = n // batch_size
+    out = []
+    while len(out) < steps:
+        order = rng.permutation(n)
+        out += [order[i * batch_size : (i + 1) * batch_size] for i in range(per_pass)]
+    return out[:steps]
+
+
+def _average(smoothed, loss, beta, count):
+    """The bias-corrected moving average after ``count`` losses, the last being ``loss``."""
+    previous = smoothed[-1] * (1 - beta ** (count - 1)) if smoothed else 0.0
+    return (beta * previous + (1 - beta) * loss) / (1 - beta**count)

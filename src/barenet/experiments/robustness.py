@@ -1,0 +1,180 @@
+"""Robustness: how the accuracy of trained networks falls as their test images are damaged.
+
+Each network is scored on the test images under every perturbation of
+:data:`~barenet.experiments.perturbations.PERTURBATIONS` at growing strengths: Gaussian and
+salt-and-pepper noise, occlusion, shifts, rotations, and the FGSM attack beside random noise of
+the same size. The damaged images depend only on the perturbation and its strength, never on
+the network, so all networks face the very same images. Networks trained with Gaussian noise
+added to their training images can be compared with plainly trained ones.
+"""
+
+import numpy as np
+
+from .. import validation as check
+from ..errors import BarenetError
+from ..network import NeuralNetwork, load_model
+from .perturbations import PERTURBATIONS, GaussianNoise, input_gradient
+from .runner import Job, run_jobs
+from .summary import format_table, summarize
+from .trial import build_network, data_options, load_split, seed_list, train_network
+
+# input_gradient is defined beside the attack that uses it and offered here too.
+__all__ = [
+    "GaussianNoise",
+    "input_gradient",
+    "robustness_table",
+    "score_perturbations",
+    "test_robustness",
+]
+
+IMAGE_SEED = 1234  # seeds the random damage, the same for every network
+
+
+def score_perturbations(net, X, y, perturbations=None):
+    """Accuracy of ``net`` on ``(X, y)`` under each perturbation and strength.
+
+    ``perturbations`` maps names of :data:`PERTURBATIONS` to lists of strengths (None: every
+    perturbation with its default strengths). Returns rows ``{"perturbation", "strength",
+    "accuracy"}``.
+    """
+    rows = []
+    for p, (name, strengths) in enumerate(_chosen(perturbations).items()):
+        spec = PERTURBATIONS[name]
+        for s, strength in enumerate(strengths):
+            if spec.needs_model:
+                damaged = spec.fn(net, X, y, strength)
+            else:
+                damaged = spec.fn(X, strength, _image_rng(p, s))
+            accuracy = float((net.predict(damaged) == y).mean())
+            rows.append({"perturbation": name, "strength": strength, "accuracy": accuracy})
+    return rows
+
+
+def _image_rng(p, s):
+    return np.random.default_rng([IMAGE_SEED, p, s])
+
+
+def _chosen(perturbations):
+    """``{name: strengths}`` with names checked against :data:`PERTURBATIONS`."""
+    if perturbations is None:
+        return {name: spec.strengths for name, spec in PERTURBATIONS.items()}
+    if isinstance(perturbations, (list, tuple)):
+        perturbations = {name: None for name in perturbations}
+    unknown = sorted(set(perturbations) - set(PERTURBATIONS))
+    if unknown:
+        raise BarenetError(f"unknown perturbations {unknown}; choose from {sorted(PERTURBATIONS)}")
+    return {
+        name: PERTURBATIONS[name].strengths if strengths is None else list(strengths)
+        for name, strengths in perturbations.items()
+    }
+
+
+def robustness_job(network, training, data, seed, perturbations):
+    """A job: train one network, then score it under every perturbation."""
+    data = load_split(**data)
+    net, _ = train_network(network, training, data, seed)
+    return {"curves": score_perturbations(net, data["X_test"], data["y_test"], perturbations)}
+
+
+def test_robustness(
+    model=None,
+    *,
+    perturbations=None,
+    noise_training=None,
+    hidden_sizes=(128, 64),
+    epochs=10,
+    seeds=1,
+    learning_rate=0.1,
+    optimizer="sgd",
+    batch_size=64,
+    train_size=None,
+    val_size=None,
+    test_size=None,
+    data_dir=None,
+    workers=1,
+    scheduler=None,
+    results_path=None,
+    progress=True,
+):
+    """Accuracy under damaged test images; one row per network, seed, perturbation, strength.
+
+    With ``model`` (a :class:`~barenet.NeuralNetwork` or the path of a saved one) that network
+    is scored and nothing is trained. Otherwise a ``hidden_sizes`` network is trained once per
+    seed, and, if ``noise_training`` is a noise level sigma, a second one per seed whose
+    training images get Gaussian noise of that sigma. ``perturbations``: names, or a dict of
+    name to strengths (default: all of :data:`PERTURBATIONS`). The other arguments are those of
+    :func:`~barenet.experiments.architectures.experiment_with_architectures`.
+
+    A row: ``training`` ("plain", "noise σ=0.3" or "given model"), ``seed``, ``perturbation``,
+    ``strength``, ``accuracy``; a failed run gives one row with ``training``, ``seed``, ``error``.
+    """
+    chosen = _chosen(perturbations)
+    data = data_options(train_size, val_size, test_size, data_dir)
+    if model is not None:
+        net = model if isinstance(model, NeuralNetwork) else load_model(model)
+        split = load_split(**data)
+        rows = score_perturbations(net, split["X_test"], split["y_test"], chosen)
+        return [{"training": "given model", "seed": None, **row} for row in rows]
+    config = {
+        "hidden_sizes": check.hidden_sizes(hidden_sizes),
+        "learning_rate": learning_rate,
+        "optimizer": optimizer,
+    }
+    build_network(config, seed=0)  # a bad setting fails now, not in every job
+    jobs = []
+    for name, augment in _training_variants(noise_training).items():
+        training = {
+            "epochs": check.positive_int("epochs", epochs),
+            "batch_size": check.positive_int("batch_size", batch_size),
+            "augment": augment,
+        }
+        for seed in seed_list(seeds):
+            kwargs = {"network": config, "training": training, "data": data, "seed": seed}
+            kwargs["perturbations"] = chosen
+            jobs.append(Job(robustness_job, kwargs, {"training": name, "seed": seed}))
+    return run_jobs(
+        jobs,
+        workers=workers,
+        scheduler=scheduler,
+        results_path=results_path,
+        progress=progress,
+        expand=_flatten,
+        desc="robustness",
+    )
+
+
+# pytest collects module-level functions named test_*; this one is a study, not a test.
+test_robustness.__test__ = False
+
+
+def _training_variants(noise_training):
+    variants = {"plain": None}
+    if noise_training is not None:
+        sigma = check.positive_float("noise_training", noise_training)
+        variants[f"noise σ={sigma:g}"] = GaussianNoise(sigma)
+    return variants
+
+
+def _flatten(entry):
+    """A job's entry as rows, one per measurement; a failed job's entry as it is."""
+    if "error" in entry:
+        return [entry]
+    head = {"training": entry["training"], "seed": entry["seed"]}
+    return [{**head, **row} for row in entry["curves"]]
+
+
+def robustness_table(rows):
+    """Accuracy per perturbation and strength (columns: one per kind of training), as text."""
+    rows = [row for row in rows if "error" not in row]
+    summary = summarize(rows, ["perturbation", "strength", "training"], ["accuracy"])
+    trainings = list(dict.fromkeys(row["training"] for row in summary))
+    table = {}
+    for row in summary:
+        key = (row["perturbation"], row["strength"])
+        line = table.setdefault(key, {"perturbation": key[0], "strength": key[1]})
+        line[f"{row['training']}_mean"] = row["accuracy_mean"]
+        line[f"{row['training']}_std"] = row["accuracy_std"]
+        line["runs"] = row["runs"]
+    columns = [("perturbation", "perturbation", ""), ("strength", "strength", "g")]
+    columns += [(f"accuracy ({name})", f"{name}_mean", ".2%") for name in trainings]
+    return format_table(list(table.values()), columns)

@@ -1,0 +1,377 @@
+"""Figures for studying a trained network and the results of :mod:`barenet.experiments`.
+
+Like :mod:`barenet.plots`, each function draws a standalone matplotlib ``Figure`` on the Agg
+canvas (no window, no pyplot state), saves it as a PNG at ``path`` (creating the folder) and
+returns ``path`` as a Path. Sizes are stated in inches at 120 dpi: 7 x 6 inches is 840 x 720
+pixels. Study figures take the rows a study returned and average over seeds, drawing the spread
+as error bars or bands; rows of failed runs are skipped.
+"""
+
+import math
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.colors import PowerNorm
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+from .errors import BarenetError
+from .experiments.perturbations import PERTURBATIONS
+from .experiments.summary import summarize
+from .metrics import confusion_matrix, per_class_metrics
+from .plots import DPI, WRONG, _check_samples, _digit, _save
+
+
+def _figure(width, height):
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def _ok(rows):
+    rows = [row for row in rows if "error" not in row]
+    if not rows:
+        raise BarenetError("no successful runs to plot")
+    return rows
+
+
+# -- one trained network ------------------------------------------------------------------------
+
+
+def plot_confusion_matrix(y_true, y_pred, path, n_classes=None):
+    """The confusion matrix, 7 x 6 inches: counts in the cells, colour by the fraction of the
+    true class (a power scale, so that rare confusions still show); rows are true digits."""
+    counts = confusion_matrix(y_true, y_pred, n_classes)
+    fractions = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    fig = _figure(7, 6)
+    ax = fig.subplots()
+    image = ax.imshow(fractions, cmap="Blues", norm=PowerNorm(0.3, vmin=0, vmax=1))
+    for (i, j), count in np.ndenumerate(counts):
+        color = "white" if fractions[i, j] > 0.4 else "black"
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=8, color=color)
+    accuracy = np.trace(counts) / max(counts.sum(), 1)
+    classes = range(len(counts))
+    ax.set(xticks=classes, yticks=classes, xlabel="predicted digit", ylabel="true digit")
+    ax.set_title(f"Confusion matrix: {counts.sum()} images, {accuracy:.2%} correct")
+    fig.colorbar(image, ax=ax, label="fraction of the true digit's images")
+    return _save(fig, path)
+
+
+def plot_per_class_metrics(y_true, y_pred, path, n_classes=None):
+    """Precision and recall of each digit as paired bars, 9 x 4.5 inches."""
+    figures = per_class_metrics(confusion_matrix(y_true, y_pred, n_classes))
+    classes = np.arange(len(figures["precision"]))
+    fig = _figure(9, 4.5)
+    ax = fig.subplots()
+    for offset, name in ((-0.2, "precision"), (0.2, "recall")):
+        ax.bar(classes + offset, figures[name] * 100, width=0.4, label=name)
+    low = min(figures["precision"].min(), figures["recall"].min()) * 100
+    ax.set_ylim(max(0, math.floor(low / 5) * 5 - 5), 100.5)
+    ax.set(xticks=classes, xlabel="digit", ylabel="percent")
+    ax.set_title(
+        "Per digit: precision (right when it says this digit) and recall (finds this digit)"
+    )
+    ax.grid(axis="y", alpha=0.3)
+    fig.legend(loc="outside lower center", ncol=2)
+    return _save(fig, path)
+
+
+def plot_confident_mistakes(images, y_true, probabilities, path, n=16):
+    """The ``n`` misclassified images the network was surest about, surest first.
+
+    ``probabilities`` is ``(m, n_classes)`` as from ``predict_proba``. Grid of 1.6 x 1.75 inches
+    per image plus a 0.5-inch headline (4 x 4 images: 768 x 900 pixels). With no mistake, a
+    4 x 2-inch figure saying so.
+    """
+    probabilities = np.asarray(probabilities)
+    y_pred = probabilities.argmax(axis=1)
+    images, y_true, y_pred = _check_samples(images, y_true, y_pred)
+    confidence = probabilities[np.arange(len(y_pred)), y_pred]
+    wrong = np.flatnonzero(y_pred != y_true)
+    wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:n]
+    if not len(wrong):
+        fig = _figure(4, 2)
+        fig.text(0.5, 0.5, f"no mistakes on these {len(y_true)} images", ha="center")
+        return _save(fig, path)
+    cols = math.ceil(math.sqrt(len(wrong)))
+    rows = math.ceil(len(wrong) / cols)
+    fig = _figure(1.6 * cols, 1.75 * rows + 0.5)
+    fig.suptitle(f"The {len(wrong)} most confident mistakes", fontsize=12, color=WRONG)
+    for ax, i in zip(fig.subplots(rows, cols, squeeze=False).ravel(), [*wrong, *[None] * 99]):
+        if i is None:
+            ax.axis("off")
+        else:
+            _digit(ax, images[i], y_true[i], y_pred[i], confidence[i])
+    return _save(fig, path)
+
+
+def plot_first_layer_weights(weights, path, n=64):
+    """The weights into the first ``n`` hidden units, each as a 28 x 28 image (red: the unit
+    is excited by ink there, blue: inhibited), each on its own symmetric colour scale.
+
+    ``weights`` is the ``(784, hidden)`` first weight matrix or a network. Square grid of 1 inch
+    per unit plus a 0.6-inch headline (64 units: 960 x 1032 pixels).
+    """
+    W = weights.named_arrays()["layers.0.W"] if hasattr(weights, "named_arrays") else weights
+    W = np.asarray(W)
+    if W.ndim != 2 or W.shape[0] != 784:
+        raise BarenetError(f"first-layer weights must have shape (784, units), got {W.shape}")
+    n = min(n, W.shape[1])
+    side = math.ceil(math.sqrt(n))
+    fig = _figure(side, side + 0.6)
+    fig.suptitle(f"What the first {n} hidden units look for (red +, blue -)", fontsize=12)
+    for k, ax in enumerate(fig.subplots(side, side, squeeze=False).ravel()):
+        ax.axis("off")
+        if k < n:
+            limit = np.abs(W[:, k]).max() or 1.0
+            ax.imshow(W[:, k].reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    return _save(fig, path)
+
+
+# -- studies ------------------------------------------------------------------------------------
+
+
+def plot_architectures(rows, path):
+    """Architecture comparison, 16 x 4.8 inches: test accuracy against parameter count and
+    against training time, and validation accuracy per epoch, one colour per architecture."""
+    rows = _ok(rows)
+    metrics = ["n_parameters", "test_accuracy", "train_time"]
+    summary = summarize(rows, ["architecture"], metrics)
+    fig = _figure(16, 4.8)
+    size_ax, time_ax, curve_ax = fig.subplots(1, 3)
+    for color, s in zip(_colors(len(summary)), summary):
+        acc, err = s["test_accuracy_mean"] * 100, s["test_accuracy_std"] * 100
+        for ax, x, xerr in (
+            (size_ax, s["n_parameters_mean"], None),
+            (time_ax, s["train_time_mean"], s["train_time_std"]),
+        ):
+            ax.errorbar(x, acc, yerr=err, xerr=xerr, fmt="o", ms=7, color=color, capsize=3)
+        mine = [row for row in rows if row["architecture"] == s["architecture"]]
+        _mean_curve(curve_ax, [r["history"]["val_accuracy"] for r in mine], color, s["runs"])
+        curve_ax.lines[-1].set_label(s["architecture"])
+    size_ax.set(xscale="log", xlabel="trainable parameters (log scale)", ylabel="test accuracy (%)")
+    size_ax.set_title("Accuracy against size")
+    time_ax.set(xscale="log", xlabel="training time (s, log scale)", ylabel="test accuracy (%)")
+    time_ax.set_title("Accuracy against training time")
+    curve_ax.set(xlabel="epoch", ylabel="validation accuracy (%)")
+    curve_ax.set_title("Learning curves")
+    for ax in (size_ax, time_ax, curve_ax):
+        ax.grid(alpha=0.3)
+    for ax, form in ((size_ax, "{:,.0f}"), (time_ax, "{:g}")):
+        ax.margins(x=0.15, y=0.1)
+        _plain_log_ticks(ax.xaxis, form)
+    fig.legend(title="architecture", loc="outside right upper", fontsize=9)
+    fig.suptitle(f"Architecture comparison ({_seeds(summary)})")
+    return _save(fig, path)
+
+
+def _plain_log_ticks(axis, form):
+    """Ticks at 1, 2 and 5 times powers of ten, written as plain numbers, on a log axis:
+    spans of less than a decade get readable labels instead of crowded 3x10^-1 ones."""
+    axis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: form.format(value)))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _seeds(summary, spread=True):
+    """How the points and curves were averaged, for a figure's headline."""
+    runs = max(s["runs"] for s in summary)
+    if runs == 1:
+        return "one run each"
+    return f"mean ± std over {runs} seeds" if spread else f"mean over {runs} seeds"
+
+
+def _colors(n, cmap="viridis"):
+    return colormaps[cmap](np.linspace(0.05, 0.85, max(n, 1)))
+
+
+def _mean_curve(ax, curves, color, runs, scale=100):
+    """Mean of equal-length per-epoch ``curves`` (shortest length), with a band of one std."""
+    length = min(len(c) for c in curves)
+    values = np.array([c[:length] for c in curves], dtype=float) * scale
+    epochs = np.arange(1, length + 1)
+    mean = values.mean(axis=0)
+    ax.plot(epochs, mean, "o-", color=color, markersize=3)
+    if runs > 1:
+        std = values.std(axis=0, ddof=1)
+        low, high = np.clip(mean - std, 0, scale), np.clip(mean + std, 0, scale)
+        ax.fill_between(epochs, low, high, color=color, alpha=0.2)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+
+
+def plot_learning_rates(rows, path):
+    """The learning-rate grid: per optimizer, validation accuracy per epoch for each rate
+    (dashed: diverged), and a last panel of best validation accuracy against the rate.
+    5 x 4.8 inches per panel."""
+    rows = _ok(rows)
+    optimizers = list(dict.fromkeys(row["optimizer"] for row in rows))
+    fig = _figure(5 * (len(optimizers) + 1), 4.8)
+    axes = fig.subplots(1, len(optimizers) + 1, squeeze=False)[0]
+    for ax, optimizer in zip(axes, optimizers):
+        mine = [row for row in rows if row["optimizer"] == optimizer]
+        rates = sorted({row["learning_rate"] for row in mine})
+        for color, rate in zip(_colors(len(rates), "plasma"), rates):
+            runs = [
+                r for r in mine if r["learning_rate"] == rate and r["history"].get("val_accuracy")
+            ]
+            if runs:
+                _mean_curve(ax, [r["history"]["val_accuracy"] for r in runs], color, len(runs))
+                ax.lines[-1].set_label(f"lr {rate:g}")
+                if any(r["diverged"] for r in runs):
+                    ax.lines[-1].set_linestyle("--")
+        ax.set(
+            xlabel="epoch",
+            ylabel="validation accuracy (%)",
+            title=f"{optimizer}: validation accuracy per rate",
+        )
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    summary = summarize(rows, ["optimizer", "learning_rate"], ["best_val_accuracy"])
+    for optimizer in optimizers:
+        mine = [
+            s
+            for s in summary
+            if s["optimizer"] == optimizer and s["best_val_accuracy_mean"] is not None
+        ]
+        mine.sort(key=lambda s: s["learning_rate"])
+        axes[-1].errorbar(
+            [s["learning_rate"] for s in mine],
+            [s["best_val_accuracy_mean"] * 100 for s in mine],
+            yerr=[s["best_val_accuracy_std"] * 100 for s in mine],
+            fmt="o-",
+            capsize=3,
+            label=optimizer,
+        )
+    axes[-1].set(xscale="log", xlabel="learning rate (log scale)")
+    axes[-1].set(ylabel="best validation accuracy (%)", title="Best accuracy against the rate")
+    axes[-1].grid(alpha=0.3)
+    axes[-1].legend()
+    diverged = "; dashed: the loss diverged" if any(r["diverged"] for r in rows) else ""
+    fig.suptitle(f"Learning rates ({_seeds(summary)}{diverged})")
+    return _save(fig, path)
+
+
+def plot_range_test(results, path):
+    """Learning-rate range tests: loss against rate (log scale), raw and smoothed, with the
+    rate of the lowest loss and the suggested rate marked. ``results``: one result of
+    :func:`~barenet.experiments.learning_rate_range_test` or a list; 7 x 4.8 inches each."""
+    results = [results] if isinstance(results, dict) else list(results)
+    fig = _figure(7 * len(results), 4.8)
+    for ax, r in zip(fig.subplots(1, len(results), squeeze=False)[0], results):
+        ax.plot(r["learning_rates"], r["losses"], color="0.7", lw=0.8, label="loss per batch")
+        ax.plot(r["learning_rates"], r["smoothed_losses"], color="C0", label="smoothed loss")
+        ax.axvline(r["min_loss_learning_rate"], color="C3", ls=":", label="lowest smoothed loss")
+        suggested = r["suggested_learning_rate"]
+        ax.axvline(suggested, color="C2", ls="--", label=f"suggested rate {suggested:.2g}")
+        top = 2.5 * max(r["smoothed_losses"][0], min(r["smoothed_losses"]))
+        ax.set_ylim(0, top)
+        ax.set(xscale="log", xlabel="learning rate (log scale)", ylabel="training loss")
+        ax.set_title(f"Learning-rate range test: {r['optimizer']}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_robustness(rows, path):
+    """Accuracy against the strength of each perturbation, one line per kind of training, mean
+    ± spread over seeds; FGSM shares a panel with random signs of the same size.
+    5 x 4.2 inches per panel, 3 panels per row."""
+    rows = _ok(rows)
+    summary = summarize(rows, ["perturbation", "training", "strength"], ["accuracy"])
+    names = list(dict.fromkeys(row["perturbation"] for row in summary))
+    panels = [n for n in names if n != "random_sign" or "fgsm" not in names]
+    cols = min(3, len(panels))
+    grid_rows = math.ceil(len(panels) / cols)
+    fig = _figure(5 * cols, 4.2 * grid_rows)
+    axes = fig.subplots(grid_rows, cols, squeeze=False).ravel()
+    trainings = list(dict.fromkeys(row["training"] for row in summary))
+    for ax, name in zip(axes, panels):
+        if name == "fgsm" and "random_sign" in names:
+            _robustness_lines(ax, summary, "random_sign", trainings, "--", "random signs, ")
+            _robustness_lines(ax, summary, "fgsm", trainings, "-", "FGSM, ")
+            title, legend_place = "FGSM attack vs random signs of the same size", "center right"
+        else:
+            _robustness_lines(ax, summary, name, trainings, "-", "")
+            title, legend_place = _title(name), "best"
+        ax.set(title=title, xlabel=PERTURBATIONS[name].strength_label, ylabel="test accuracy (%)")
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc=legend_place)
+    for ax in axes[len(panels) :]:
+        ax.axis("off")
+    fig.suptitle(f"Accuracy on damaged test images ({_seeds(summary)})")
+    return _save(fig, path)
+
+
+def _robustness_lines(ax, summary, name, trainings, style, prefix):
+    """Accuracy against strength under perturbation ``name``, a line and band per training."""
+    for i, training in enumerate(trainings):
+        line = [s for s in summary if (s["perturbation"], s["training"]) == (name, training)]
+        x = [s["strength"] for s in line]
+        y = np.array([s["accuracy_mean"] for s in line]) * 100
+        e = np.array([s["accuracy_std"] for s in line]) * 100
+        ax.plot(x, y, style, marker="o", color=f"C{i}", label=prefix + training)
+        ax.fill_between(
+            x, np.clip(y - e, 0, 100), np.clip(y + e, 0, 100), color=f"C{i}", alpha=0.15
+        )
+
+
+TITLES = {
+    "gaussian": "Gaussian noise",
+    "salt_and_pepper": "salt-and-pepper noise",
+    "occlusion": "occlusion by a black square",
+    "shift": "shift",
+    "rotation": "rotation",
+    "fgsm": "FGSM",
+    "random_sign": "random signs",
+}
+
+
+def _title(name):
+    return TITLES.get(name, name.replace("_", " "))
+
+
+DYNAMICS_PANELS = (
+    ("grad_norm", "gradient norm", "||dL/dW|| (log scale)", True),
+    ("weight_norm", "weight norm", "||W||", False),
+    ("update_ratio", "update / weight", "||ΔW|| / ||W|| in the epoch (log scale)", True),
+    ("dead_fraction", "dead units", "units never active on the probe (%)", False),
+    ("activation_mean", "activations", "mean (bars: std)", False),
+)
+
+
+def plot_dynamics(rows, path):
+    """Training dynamics: a row of panels per network, one line per layer, against the epoch
+    (0 = before training): the five figures of :class:`~barenet.experiments.DynamicsRecorder`.
+    3.6 x 3.4 inches per panel, plus 1.2 inches for the legends on the right."""
+    rows = _ok(rows)
+    networks = list(dict.fromkeys(row["network"] for row in rows))
+    fig = _figure(3.6 * len(DYNAMICS_PANELS) + 1.2, 3.4 * len(networks))
+    for sub, network in zip(fig.subfigures(len(networks), 1, squeeze=False).ravel(), networks):
+        mine = [row for row in rows if row["network"] == network]
+        metrics = [key for key, *_ in DYNAMICS_PANELS] + ["activation_std"]
+        summary = summarize(mine, ["layer", "epoch"], metrics)
+        sub.suptitle(f"{network} ({_seeds(summary, spread=False)})", fontweight="bold")
+        axes = sub.subplots(1, len(DYNAMICS_PANELS))
+        for panel, ax in zip(DYNAMICS_PANELS, axes):
+            _dynamics_panel(ax, summary, *panel)
+        sub.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize=8)
+    return _save(fig, path)
+
+
+def _dynamics_panel(ax, summary, key, title, ylabel, log):
+    """One figure of the dynamics against the epoch, a line per layer (dodged sideways a
+    little, so that error bars of different layers do not hide each other)."""
+    layers = sorted({s["layer"] for s in summary})
+    scale = 100 if key == "dead_fraction" else 1
+    for k, (color, layer) in enumerate(zip(_colors(len(layers), "cividis"), layers)):
+        line = [s for s in summary if s["layer"] == layer and s[f"{key}_mean"] is not None]
+        if not line:
+            continue
+        x = np.array([s["epoch"] for s in line]) + 0.05 * (k - (len(layers) - 1) / 2)
+        y = np.array([s[f"{key}_mean"] for s in line]) * scale
+        err = [s["activation_std_mean"] for s in line] if key == "activation_mean" else None
+        ax.errorbar(x, y, yerr=err, fmt="o-", ms=3, color=color, capsize=2, label=f"layer {layer}")
+    ax.set(title=title, xlabel="epoch", ylabel=ylabel, yscale="log" if log else "linear")
+    if key == "dead_fraction":
+        ax.set_ylim(0, max(5, ax.get_ylim()[1]))
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(alpha=0.3)

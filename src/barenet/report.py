@@ -1,0 +1,139 @@
+"""One self-contained HTML file: the key numbers, tables, and figures embedded as PNG data.
+
+The file needs nothing beside it (no image files, scripts or style sheets from elsewhere), so
+it can be mailed or archived as it is. :func:`write_report` lays out any sections;
+:func:`model_report` builds the report of one trained network on the MNIST test images.
+"""
+
+import base64
+import html
+import tempfile
+from pathlib import Path
+
+from .figures import (
+    plot_confident_mistakes,
+    plot_confusion_matrix,
+    plot_first_layer_weights,
+    plot_per_class_metrics,
+)
+from .io import atomic_write_bytes
+from .metrics import classification_report, format_classification_report
+from .network import NeuralNetwork, load_model
+from .plots import plot_history, plot_predictions
+
+STYLE = """
+body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
+h1 { border-bottom: 2px solid #444; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
+pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
+img { max-width: 100%; display: block; margin: 1em 0; border: 1px solid #ddd; }
+dl { display: grid; grid-template-columns: max-content auto; gap: 0.2em 1.5em; }
+dt { font-weight: bold; }
+"""
+
+
+def write_report(path, title, sections):
+    """Write the HTML report ``title`` with ``sections`` to ``path`` (atomically); return it.
+
+    Each section is a dict with a ``"heading"`` and any of: ``"numbers"`` (a dict of label to
+    value, shown as a list of key figures), ``"text"`` (a list of paragraphs), ``"table"``
+    (preformatted text such as a study's table) and ``"figures"`` (paths of PNG files, embedded
+    in base64). All text is HTML-escaped.
+    """
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+    ]
+    for section in sections:
+        parts.append(_section(section))
+    parts.append("</body></html>")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, "\n".join(parts).encode("utf-8"))
+    return path
+
+
+def _section(section):
+    parts = [f"<h2>{html.escape(section['heading'])}</h2>"]
+    numbers = section.get("numbers") or {}
+    if numbers:
+        items = (
+            f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>"
+            for k, v in numbers.items()
+        )
+        parts.append("<dl>" + "".join(items) + "</dl>")
+    parts += [f"<p>{html.escape(text)}</p>" for text in section.get("text", ())]
+    if section.get("table"):
+        parts.append(f"<pre>{html.escape(section['table'])}</pre>")
+    for figure in section.get("figures", ()):
+        data = base64.b64encode(Path(figure).read_bytes()).decode("ascii")
+        alt = html.escape(Path(figure).stem.replace("_", " "))
+        parts.append(f'<img alt="{alt}" src="data:image/png;base64,{data}">')
+    return "\n".join(parts)
+
+
+def model_report(model, path, X_test, y_test, title=None):
+    """The report of ``model`` (a network or the path of a saved one) on ``(X_test, y_test)``,
+    made of :func:`model_sections`; writes ``path`` and returns it."""
+    net = model if isinstance(model, NeuralNetwork) else load_model(model)
+    with tempfile.TemporaryDirectory() as folder:
+        sections = model_sections(net, X_test, y_test, folder)
+        return write_report(path, title or f"barenet report: {net!r}", sections)
+
+
+def model_sections(net, X_test, y_test, folder, name="The network"):
+    """Report sections about ``net`` (called ``name`` in the headings) scored on
+    ``(X_test, y_test)``: key numbers (accuracy,
+    loss, architecture, training), the per-class table, and figures saved as PNG in ``folder``:
+    training history (if any), confusion matrix, precision and recall per digit, sample
+    predictions, the most confident mistakes and the first layer's weights."""
+    folder = Path(folder)
+    probabilities = net.predict_proba(X_test)
+    y_pred = probabilities.argmax(axis=1)
+    report = classification_report(y_test, y_pred, net.output_size)
+    loss = net.evaluate(X_test, y_test)["loss"]
+    figures = []
+    if net.history.get("train_loss"):
+        figures.append(plot_history(net.history, folder / "training_history.png"))
+    figures += [
+        plot_confusion_matrix(y_test, y_pred, folder / "confusion_matrix.png"),
+        plot_per_class_metrics(y_test, y_pred, folder / "per_class.png"),
+        plot_predictions(X_test, y_test, y_pred, folder / "predictions.png", 25, probabilities),
+        plot_confident_mistakes(X_test, y_test, probabilities, folder / "mistakes.png"),
+        plot_first_layer_weights(net, folder / "first_layer_weights.png"),
+    ]
+    return [
+        {"heading": f"{name}: key numbers", "numbers": _key_numbers(net, report, loss)},
+        {"heading": f"{name}: per class", "table": format_classification_report(report)},
+        {"heading": f"{name}: figures", "figures": figures},
+    ]
+
+
+def _key_numbers(net, report, loss):
+    """Label -> value: how good the network is, what it is and how it was trained."""
+    numbers = {
+        "test accuracy": f"{report['accuracy']:.2%} of {report['n_samples']} images",
+        "test loss": f"{loss:.4f}",
+        "architecture": "-".join(map(str, [net.input_size, *net.hidden_sizes, net.output_size])),
+        "activation": net.activation,
+        "parameters": f"{net.n_parameters:,}",
+        "optimizer": f"{net.optimizer.name}, learning rate {net.learning_rate:g}",
+    }
+    val = net.history.get("val_accuracy")
+    if val:
+        best = max(range(len(val)), key=val.__getitem__)
+        numbers["best validation accuracy"] = f"{val[best]:.2%} (epoch {best + 1} of {len(val)})"
+    info = net.training_info
+    for key in ("epochs", "batch_size", "n_train", "schedule", "augment"):
+        if info.get(key) is not None:
+            numbers[key.replace("_", " ")] = _setting(info[key])
+    return numbers
+
+
+def _setting(value):
+    """``{"name": "step", "every": 10}`` as ``step (every=10)``; other values as they are."""
+    if not isinstance(value, dict):
+        return value
+    rest = ", ".join(f"{k}={_setting(v)}" for k, v in value.items() if k != "name")
+    return f"{value.get('name', '')} ({rest})" if rest else value.get("name", "")

@@ -1,0 +1,349 @@
+"""The studies end to end on a small MNIST subset, the perturbations and the input gradient."""
+
+import contextlib
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import barenet.experiments as ex
+from barenet import NeuralNetwork
+from barenet.cli import main
+from barenet.errors import BarenetError
+from barenet.experiments import perturbations as pert
+
+SMALL = {"train_size": 2000, "val_size": 500, "test_size": 1000, "progress": False}
+
+
+def dense_parameters(sizes):
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+
+
+# -- architectures ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def architectures():
+    return ex.experiment_with_architectures([[16], [64]], epochs=2, seeds=[0, 1], **SMALL)
+
+
+@pytest.mark.mnist
+def test_architecture_rows_hold_sizes_scores_and_curves(architectures):
+    assert [(r["architecture"], r["seed"]) for r in architectures] == [
+        ("784-16-10", 0),
+        ("784-16-10", 1),
+        ("784-64-10", 0),
+        ("784-64-10", 1),
+    ]
+    for row in architectures:
+        assert row["n_parameters"] == dense_parameters([784, *row["hidden_sizes"], 10])
+        assert 0.6 < row["test_accuracy"] <= 1 and row["train_time"] > 0
+        assert row["best_val_accuracy"] == max(row["history"]["val_accuracy"])
+        assert row["final_val_accuracy"] == row["history"]["val_accuracy"][-1]
+        assert len(row["history"]["train_loss"]) == row["epochs_run"] == 2
+    assert architectures[0]["test_accuracy"] != architectures[1]["test_accuracy"]  # seeds
+
+
+@pytest.mark.mnist
+def test_architecture_summary_averages_over_seeds(architectures):
+    narrow, wide = ex.summarize_architectures(architectures)
+    assert wide["n_parameters_mean"] > narrow["n_parameters_mean"]
+    assert narrow["runs"] == 2 and narrow["failed"] == 0
+    accuracies = [r["test_accuracy"] for r in architectures[:2]]
+    assert narrow["test_accuracy_mean"] == pytest.approx(np.mean(accuracies))
+    assert narrow["test_accuracy_std"] == pytest.approx(np.std(accuracies, ddof=1))
+    assert "784-64-10" in ex.architecture_table(architectures)
+
+
+def test_a_bad_architecture_fails_before_any_training():
+    with pytest.raises(BarenetError, match="hidden size"):
+        ex.experiment_with_architectures([[16], [0]], progress=False)
+
+
+# -- learning rates -----------------------------------------------------------------------------
+
+
+@pytest.mark.mnist
+def test_learning_rate_grid_records_divergence_as_a_result_not_an_error():
+    grid = {"sgd": [0.1, 1e30], "adam": [0.001]}  # 1e30: the loss overflows to infinity
+    rows = ex.experiment_with_learning_rates(grid, hidden_sizes=[16], epochs=1, **SMALL)
+    assert [(r["optimizer"], r["learning_rate"]) for r in rows] == [
+        ("sgd", 0.1),
+        ("sgd", 1e30),
+        ("adam", 0.001),
+    ]
+    assert [r["diverged"] for r in rows] == [False, True, False]
+    assert rows[0]["test_accuracy"] > 0.4 and rows[2]["test_accuracy"] > 0.4
+    # The diverged run keeps the weights from before its first epoch: it guesses.
+    assert "error" not in rows[1] and rows[1]["epochs_run"] == 0
+    assert rows[1]["test_accuracy"] < 0.3
+
+
+@pytest.mark.mnist
+def test_range_test_sweeps_rates_upwards_and_stops_when_the_loss_blows_up():
+    result = ex.learning_rate_range_test(train_size=2000, steps=200, min_lr=1e-4, max_lr=1e3)
+    rates, smoothed = result["learning_rates"], result["smoothed_losses"]
+    assert len(rates) == len(result["losses"]) == len(smoothed) < 200  # stopped early
+    assert np.all(np.diff(rates) > 0)
+    assert smoothed[-1] > 4 * min(smoothed)
+    best = result["min_loss_learning_rate"]
+    assert best == rates[int(np.argmin(smoothed))]
+    assert result["suggested_learning_rate"] == pytest.approx(best / 10)
+    assert 1e-3 < best < 10 and min(smoothed) < smoothed[0] - 0.3
+
+
+# -- dynamics -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dynamics():
+    return ex.analyze_training_dynamics(epochs=2, **SMALL)
+
+
+@pytest.mark.mnist
+def test_dynamics_rows_per_network_epoch_and_layer(dynamics):
+    relu = [r for r in dynamics if r["network"].startswith("ReLU")]
+    sigmoid = [r for r in dynamics if r["network"].startswith("sigmoid")]
+    assert len(relu) == 3 * 3 and len(sigmoid) == 3 * 6  # epochs 0-2, dense layers
+    for row in relu + sigmoid:
+        assert row["grad_norm"] > 0 and row["weight_norm"] > 0
+        assert (row["update_ratio"] is None) == (row["epoch"] == 0)
+        hidden = row["layer"] < (3 if row in relu else 6)
+        assert (row["dead_fraction"] is not None) == hidden
+    first_relu = [r for r in relu if r["layer"] == 1]
+    assert [r["epoch"] for r in first_relu] == [0, 1, 2]
+    assert first_relu[1]["update_ratio"] > 0
+
+
+@pytest.mark.mnist
+def test_dynamics_flags_the_vanishing_gradients_of_a_deep_sigmoid_network(dynamics):
+    relu, sigmoid = ex.diagnose_dynamics(dynamics)
+    assert relu.startswith("ReLU 784-128-64-10: healthy")
+    assert sigmoid.startswith("sigmoid 784-5x128-10: vanishing gradients")
+    assert "sigmoid 784-5x128-10" in ex.dynamics_table(dynamics)
+
+
+def test_diagnosis_names_exploding_gradients_and_dead_units():
+    rows = []
+    for epoch in (0, 1):
+        for layer, norm in ((1, 5e4), (2, 10.0)):
+            rows.append(
+                {"network": "n", "epoch": epoch, "layer": layer, "grad_norm": norm}
+                | {"dead_fraction": 0.9 if layer == 1 else None}
+            )
+    (finding,) = ex.diagnose_dynamics(rows)
+    assert "exploding gradients before training" in finding
+    assert "90% of the units of hidden layer 1 are dead" in finding
+
+
+def test_parameter_slices_find_each_array_in_the_flat_buffer():
+    net = NeuralNetwork(784, [8], 10, batch_norm=True, seed=0)
+    slices = ex.dynamics.parameter_slices(net)
+    assert set(slices) == {n for n in net.named_arrays() if "running" not in n}
+    for name, where in slices.items():
+        np.testing.assert_array_equal(net.params[where], net.named_arrays()[name].ravel())
+
+
+# -- robustness ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def robustness():
+    return ex.test_robustness(hidden_sizes=[64], epochs=2, noise_training=0.3, **SMALL)
+
+
+def accuracy(rows, training, perturbation, strength):
+    (row,) = [
+        r
+        for r in rows
+        if (r["training"], r["perturbation"], r["strength"]) == (training, perturbation, strength)
+    ]
+    return row["accuracy"]
+
+
+@pytest.mark.mnist
+def test_accuracy_falls_as_the_damage_grows(robustness):
+    assert {r["training"] for r in robustness} == {"plain", "noise σ=0.3"}
+    for name, spec in pert.PERTURBATIONS.items():
+        clean = accuracy(robustness, "plain", name, 0)
+        worst = accuracy(robustness, "plain", name, spec.strengths[-1])
+        assert clean > 0.8 and worst < clean - 0.03, name
+
+
+@pytest.mark.mnist
+def test_fgsm_hurts_more_than_random_signs_of_the_same_size(robustness):
+    for eps in (0.05, 0.1):
+        fgsm = accuracy(robustness, "plain", "fgsm", eps)
+        assert fgsm < accuracy(robustness, "plain", "random_sign", eps) - 0.2
+        assert fgsm < accuracy(robustness, "plain", "gaussian", 0.1)
+
+
+@pytest.mark.mnist
+def test_a_given_model_is_scored_without_training(tmp_path):
+    net = NeuralNetwork(784, [16], 10, seed=0)
+    net.save_model(tmp_path / "m.npz")
+    rows = ex.test_robustness(tmp_path / "m.npz", perturbations={"shift": [0, 2]}, test_size=300)
+    assert [(r["training"], r["strength"]) for r in rows] == [
+        ("given model", 0),
+        ("given model", 2),
+    ]
+    assert net.history == {}
+
+
+def test_an_unknown_perturbation_is_named():
+    with pytest.raises(BarenetError, match=r"unknown perturbations \['blur'\]"):
+        ex.test_robustness(perturbations=["blur", "shift"])
+
+
+def test_robustness_is_not_collected_as_a_test():
+    assert ex.test_robustness.__test__ is False
+
+
+# -- perturbations and the input gradient -------------------------------------------------------
+
+
+def images(n=6, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.zeros((n, 28, 28), np.float32)
+    X[:, 8:20, 10:18] = rng.random((n, 12, 8))
+    return X.reshape(n, 784)
+
+
+@pytest.mark.parametrize("name", [n for n, s in pert.PERTURBATIONS.items() if not s.needs_model])
+def test_perturbations_keep_shape_and_range_and_strength_zero_changes_nothing(name):
+    X, fn = images(), pert.PERTURBATIONS[name].fn
+    np.testing.assert_allclose(fn(X, 0, np.random.default_rng(0)), X, atol=1e-6)
+    out = fn(X, pert.PERTURBATIONS[name].strengths[-1], np.random.default_rng(0))
+    assert out.shape == X.shape and out.min() >= 0 and out.max() <= 1
+    assert np.abs(out - X).max() > 0.1
+
+
+def test_a_shift_moves_the_pixels_whole():
+    X = images(1)
+    out = pert.shift(X, 2, np.random.default_rng(0)).reshape(28, 28)
+    moved = [np.roll(X.reshape(28, 28), s, axis=a) for a in (0, 1) for s in (-2, 2)]
+    assert any(np.allclose(out, m, atol=1e-6) for m in moved)
+
+
+def test_occlusion_blacks_out_a_square():
+    X = np.ones((3, 784), np.float32)
+    out = pert.occlusion(X, 8, np.random.default_rng(0))
+    assert np.all((out == 0).sum(axis=1) == 64)
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_input_gradient_matches_finite_differences(batch_norm):
+    rng = np.random.default_rng(0)
+    net = NeuralNetwork(784, [12, 8], 10, dtype="float64", batch_norm=batch_norm, seed=0)
+    if batch_norm:  # running statistics away from 0 and 1 test the backward through them
+        net.train(rng.random((64, 784)), rng.integers(0, 10, 64), epochs=2, verbose=False)
+    X, y = rng.random((3, 784)), np.array([1, 5, 7])
+    gradient = pert.input_gradient(net, X, y)
+    assert net.layers[0].input_grad is False
+    for i, j in ((0, 300), (1, 400), (2, 500)):
+        step = np.zeros_like(X)
+        step[i, j] = 1e-6
+        loss = [net.evaluate(X + s * step, y)["loss"] for s in (1, -1)]
+        assert gradient[i, j] == pytest.approx((loss[0] - loss[1]) / 2e-6, rel=1e-4, abs=1e-9)
+
+
+def test_fgsm_moves_every_pixel_by_epsilon_uphill():
+    net = NeuralNetwork(784, [16], 10, seed=0)
+    X, y = np.full((4, 784), 0.5, np.float32), np.arange(4)
+    out = pert.fgsm(net, X, y, 0.1)
+    np.testing.assert_allclose(np.abs(out - X)[np.abs(out - X) > 0], 0.1, rtol=1e-5)
+    assert net.evaluate(out, y)["loss"] > net.evaluate(X, y)["loss"]
+
+
+# -- summaries ----------------------------------------------------------------------------------
+
+
+def test_summarize_counts_failures_and_skips_missing_values():
+    rows = [
+        {"k": "a", "v": 1.0},
+        {"k": "a", "v": 3.0},
+        {"k": "a", "error": "boom"},
+        {"k": "b", "v": None},
+    ]
+    a, b = ex.summarize(rows, ["k"], ["v"])
+    assert (a["runs"], a["failed"], a["v_mean"]) == (2, 1, 2.0)
+    assert a["v_std"] == pytest.approx(np.sqrt(2))
+    assert (b["v_mean"], b["v_std"]) == (None, None)
+    table = ex.format_table([a, b], [("key", "k", ""), ("value", "v_mean", ".1f")])
+    assert table.splitlines()[2].split() == ["a", "2.0", "±", "1.4"]
+    assert table.splitlines()[3].split() == ["b", "-"]
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+@pytest.mark.mnist
+def test_experiment_command_prints_the_table_and_saves_results_figures_and_report(tmp_path):
+    out = io.StringIO()
+    argv = "experiment dynamics --hidden 16 --epochs 1 --train-size 1000 --val-size 200"
+    argv += f" --test-size 200 -q -o {tmp_path}"
+    with contextlib.redirect_stdout(out):
+        assert main(argv.split()) == 0
+    text = out.getvalue()
+    assert "relu 784-16-10" in text and "healthy" in text
+    rows = json.loads((tmp_path / "dynamics.json").read_text())  # the rows the study returns
+    assert [(r["network"], r["epoch"], r["layer"]) for r in rows] == [
+        ("relu 784-16-10", epoch, layer) for epoch in (0, 1) for layer in (1, 2)
+    ]
+    assert (tmp_path / "dynamics.png").stat().st_size > 0
+    assert "data:image/png;base64," in (tmp_path / "report.html").read_text()
+
+
+def test_experiment_help_shows_an_example_and_every_study(capsys):
+    assert main(["experiment", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "example:\n  barenet experiment architectures " in out
+    assert "{architectures,learning-rates,dynamics,robustness}" in out
+
+
+def test_an_optimizer_without_default_rates_is_refused_before_training(capsys, tmp_path):
+    argv = ["experiment", "learning-rates", "--optimizers", "rmsprop", "-o", str(tmp_path)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == "barenet: error: no default learning rates for rmsprop: give --learning-rates\n"
+
+
+@pytest.mark.mnist
+def test_the_demo_script_runs_every_study_and_saves_every_figure(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    options = "--epochs 1 --train-size 1000 --test-size 500 --seeds 1 --workers 1"
+    command = [sys.executable, "demo_advanced_features.py", *options.split(), "--output-dir"]
+    result = subprocess.run(
+        [*command, str(tmp_path)], cwd=root, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    for heading in ("Architectures", "Learning rates", "Training dynamics", "Robustness"):
+        assert f"== {heading} ==" in result.stdout
+    figures = {path.name for path in tmp_path.glob("*.png")}
+    assert figures == {
+        "training_history.png",
+        "confusion_matrix.png",
+        "per_class.png",
+        "predictions.png",
+        "mistakes.png",
+        "first_layer_weights.png",
+        "architectures.png",
+        "learning_rates.png",
+        "range_test.png",
+        "dynamics.png",
+        "robustness.png",
+    }
+    assert (tmp_path / "report.html").read_text().count("data:image/png;base64,") == 11
+
+
+def test_the_seed_api_is_importable_from_the_repository_root(monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))
+    import demo_advanced_features as demo
+
+    assert demo.experiment_with_architectures is ex.experiment_with_architectures
+    assert demo.experiment_with_learning_rates is ex.experiment_with_learning_rates
+    assert demo.test_robustness is ex.test_robustness

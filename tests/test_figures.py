@@ -1,0 +1,168 @@
+"""Every figure function writes a PNG of its documented size, from rows shaped like a study's."""
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from barenet import NeuralNetwork, figures
+from barenet.errors import BarenetError
+
+RNG = np.random.default_rng(0)
+
+
+def size(path):
+    """(width, height) in pixels of a non-empty PNG."""
+    assert path.stat().st_size > 0
+    height, width = matplotlib.image.imread(path).shape[:2]
+    return width, height
+
+
+def history(epochs=3, start=0.8):
+    val = list(np.linspace(start, start + 0.1, epochs))
+    return {"val_accuracy": val, "train_loss": list(np.linspace(1, 0.3, epochs))}
+
+
+def architecture_rows():
+    return [
+        {
+            "architecture": name,
+            "hidden_sizes": hidden,
+            "seed": seed,
+            "n_parameters": params,
+            "test_accuracy": acc + 0.01 * seed,
+            "train_time": 2.0 * params / 1e5 + seed,
+            "history": history(start=acc - 0.1),
+        }
+        for name, hidden, params, acc in (
+            ("784-64-10", [64], 50890, 0.95),
+            ("784-256-10", [256], 203530, 0.97),
+        )
+        for seed in (0, 1)
+    ] + [{"architecture": "784-8-10", "seed": 0, "error": "boom"}]
+
+
+def learning_rate_rows():
+    return [
+        {
+            "optimizer": optimizer,
+            "learning_rate": rate,
+            "seed": 0,
+            "best_val_accuracy": 0.9 - abs(np.log10(rate) - best) / 10,
+            "diverged": rate > 0.5,
+            "history": history(start=0.8 - abs(np.log10(rate) - best) / 10),
+        }
+        for optimizer, best in (("sgd", -1), ("adam", -3))
+        for rate in (10.0**best / 10, 10.0**best, 10.0**best * 10)
+    ]
+
+
+def range_test(optimizer):
+    rates = list(np.logspace(-5, 1, 50))
+    losses = [2.3 - 1.5 * np.exp(-((np.log10(r) + 1) ** 2)) for r in rates]
+    return {
+        "optimizer": optimizer,
+        "learning_rates": rates,
+        "losses": losses,
+        "smoothed_losses": losses,
+        "min_loss_learning_rate": 0.1,
+        "suggested_learning_rate": 0.01,
+    }
+
+
+def robustness_rows():
+    rows = []
+    for training in ("plain", "noise σ=0.3"):
+        for perturbation in ("gaussian", "shift", "random_sign", "fgsm"):
+            for strength in (0, 0.1, 0.2):
+                for seed in (0, 1):
+                    acc = 0.95 - strength * (4 if perturbation == "fgsm" else 1) + 0.01 * seed
+                    rows.append(
+                        {
+                            "training": training,
+                            "seed": seed,
+                            "perturbation": perturbation,
+                            "strength": strength,
+                            "accuracy": acc,
+                        }
+                    )
+    return rows
+
+
+def dynamics_rows():
+    rows = []
+    for network, layers in (("ReLU 784-32-10", 2), ("sigmoid 784-3x32-10", 4)):
+        for epoch in range(3):
+            for layer in range(1, layers + 1):
+                hidden = layer < layers
+                rows.append(
+                    {
+                        "network": network,
+                        "seed": 0,
+                        "epoch": epoch,
+                        "layer": layer,
+                        "grad_norm": 10.0 ** (layer - layers),
+                        "weight_norm": 10.0 - layer,
+                        "update_ratio": None if epoch == 0 else 0.1 / epoch,
+                        "dead_fraction": 0.02 * epoch if hidden else None,
+                        "activation_mean": 0.5 if hidden else None,
+                        "activation_std": 0.2 if hidden else None,
+                    }
+                )
+    return rows
+
+
+def test_confusion_matrix_and_per_class_figures(tmp_path):
+    y_true = RNG.integers(0, 10, 500)
+    y_pred = np.where(RNG.random(500) < 0.9, y_true, RNG.integers(0, 10, 500))
+    assert size(figures.plot_confusion_matrix(y_true, y_pred, tmp_path / "c.png")) == (840, 720)
+    assert size(figures.plot_per_class_metrics(y_true, y_pred, tmp_path / "p.png")) == (1080, 540)
+
+
+def test_confident_mistakes_grid_and_the_no_mistake_case(tmp_path):
+    images = RNG.random((40, 784))
+    y_true = np.arange(40) % 10
+    probabilities = RNG.dirichlet(np.ones(10), 40)
+    path = figures.plot_confident_mistakes(images, y_true, probabilities, tmp_path / "m.png")
+    assert size(path) == (768, 900)  # 16 mistakes: 4 x 4 cells of 1.6 x 1.75 in + 0.5 in
+    right = np.eye(10)[y_true]
+    path = figures.plot_confident_mistakes(images, y_true, right, tmp_path / "none.png")
+    assert size(path) == (480, 240)
+
+
+def test_first_layer_weights_from_a_network_or_a_matrix(tmp_path):
+    net = NeuralNetwork(784, [64, 10], 10, seed=0)
+    assert size(figures.plot_first_layer_weights(net, tmp_path / "w.png")) == (960, 1032)
+    path = figures.plot_first_layer_weights(RNG.random((784, 9)), tmp_path / "w9.png")
+    assert size(path) == (360, 432)
+    with pytest.raises(BarenetError, match=r"\(784, units\)"):
+        figures.plot_first_layer_weights(RNG.random((100, 9)), tmp_path / "bad.png")
+
+
+def test_architecture_figure(tmp_path):
+    path = figures.plot_architectures(architecture_rows(), tmp_path / "a.png")
+    assert size(path) == (1920, 576)
+
+
+def test_learning_rate_and_range_test_figures(tmp_path):
+    path = figures.plot_learning_rates(learning_rate_rows(), tmp_path / "lr.png")
+    assert size(path) == (1800, 576)  # two optimizers and the summary panel
+    one = figures.plot_range_test(range_test("sgd"), tmp_path / "r1.png")
+    assert size(one) == (840, 576)
+    two = figures.plot_range_test([range_test("sgd"), range_test("adam")], tmp_path / "r2.png")
+    assert size(two) == (1680, 576)
+
+
+def test_robustness_figure_puts_fgsm_beside_random_signs(tmp_path):
+    path = figures.plot_robustness(robustness_rows(), tmp_path / "r.png")
+    assert size(path) == (1800, 504)  # gaussian, shift, FGSM vs random signs: one row of three
+
+
+def test_dynamics_figure_has_a_row_per_network(tmp_path):
+    path = figures.plot_dynamics(dynamics_rows(), tmp_path / "d.png")
+    assert size(path) == (2304, 816)
+
+
+def test_study_figures_refuse_rows_without_a_successful_run(tmp_path):
+    with pytest.raises(BarenetError, match="no successful runs"):
+        figures.plot_architectures([{"architecture": "x", "error": "boom"}], tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()

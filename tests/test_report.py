@@ -1,0 +1,66 @@
+"""The HTML report: one self-contained file with the figures inside and the key numbers."""
+
+import base64
+import contextlib
+import io
+import re
+
+import numpy as np
+import pytest
+
+from barenet import NeuralNetwork
+from barenet.cli import main
+from barenet.plots import plot_history
+from barenet.report import model_report, write_report
+
+EMBEDDED = re.compile(r'<img alt="[^"]*" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
+
+
+def test_report_embeds_each_figure_byte_for_byte_and_escapes_text(tmp_path):
+    figure = plot_history(
+        {"train_loss": [1.0, 0.5], "train_accuracy": [0.5, 0.8]}, tmp_path / "h.png"
+    )
+    sections = [
+        {
+            "heading": "Results <b>",
+            "numbers": {"accuracy": "97.5%"},
+            "text": ["a & b <script>alert(1)</script>"],
+            "table": "x  y\n1  <2>",
+            "figures": [figure],
+        }
+    ]
+    path = write_report(tmp_path / "sub" / "r.html", "Study", sections)
+    text = path.read_text(encoding="utf-8")
+    (data,) = EMBEDDED.findall(text)
+    assert base64.b64decode(data) == figure.read_bytes()
+    assert "<script>" not in text and "a &amp; b &lt;script&gt;" in text
+    assert "<h2>Results &lt;b&gt;</h2>" in text and "1  &lt;2&gt;" in text
+    assert "<dt>accuracy</dt><dd>97.5%</dd>" in text
+    assert not re.search(r'(src|href)="(?!data:)', text)  # nothing loaded from elsewhere
+
+
+def test_model_report_holds_the_key_numbers_and_six_figures(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.random((300, 784)).astype(np.float32), np.arange(300) % 10
+    net = NeuralNetwork(784, [16], 10, seed=0)
+    net.train(X[:200], y[:200], X[200:250], y[200:250], epochs=2, verbose=False)
+    path = model_report(net, tmp_path / "model.html", X[250:], y[250:])
+    text = path.read_text(encoding="utf-8")
+    accuracy = net.calculate_accuracy(X[250:], y[250:])
+    assert f"<dt>test accuracy</dt><dd>{accuracy:.2%} of 50 images</dd>" in text
+    assert "<dt>parameters</dt><dd>12,730</dd>" in text
+    assert "<dt>epochs</dt><dd>2</dd>" in text
+    assert len(EMBEDDED.findall(text)) == 6  # history, confusion, per class, grid, mistakes, W
+
+
+@pytest.mark.mnist
+def test_report_command_scores_a_saved_model_on_the_test_set(tmp_path):
+    model = tmp_path / "m.npz"
+    NeuralNetwork(784, [16], 10, seed=0).save_model(model)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["report", str(model), "-o", str(tmp_path / "r.html")]) == 0
+    assert f"report saved to {tmp_path / 'r.html'}" in out.getvalue()
+    text = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "of 10000 images" in text
+    assert len(EMBEDDED.findall(text)) == 5  # an untrained model has no history figure
