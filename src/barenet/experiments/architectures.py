@@ -5,9 +5,14 @@ training time and its full per-epoch history, so accuracy can be set against siz
 """
 
 from .. import validation as check
-from .runner import Job, run_jobs
+from .runner import run_jobs
 from .summary import format_table, summarize
-from .trial import build_network, data_options, seed_list, training_job
+from .trial import (
+    data_options,
+    seeded_jobs,
+    training_job,
+    training_options,
+)
 
 DEFAULT_ARCHITECTURES = ([256], [128, 64], [512, 256, 128, 64], [1024, 512])
 METRICS = (
@@ -58,24 +63,18 @@ def experiment_with_architectures(
     ``architecture``, ``hidden_sizes``, ``seed`` and ``error``.
     """
     data = data_options(train_size, val_size, test_size, data_dir)
-    training = {
-        "epochs": check.positive_int("epochs", epochs),
-        "batch_size": check.positive_int("batch_size", batch_size),
-    }
-    jobs = []
-    for hidden in architectures:
+    configs = []
+    for hidden in map(check.hidden_sizes, architectures):
+        tags = {"architecture": architecture_name(hidden), "hidden_sizes": hidden}
         config = {
             **(network or {}),
-            "hidden_sizes": check.hidden_sizes(hidden),
+            "hidden_sizes": hidden,
             "learning_rate": learning_rate,
             "optimizer": optimizer,
         }
-        build_network(config, seed=0)  # a bad setting fails now, not in every job
-        for seed in seed_list(seeds):
-            hidden = config["hidden_sizes"]
-            tags = {"architecture": architecture_name(hidden), "hidden_sizes": hidden, "seed": seed}
-            kwargs = {"network": config, "training": training, "data": data, "seed": seed}
-            jobs.append(Job(training_job, kwargs, tags))
+        configs.append((tags, config))
+    training = training_options(epochs, batch_size)
+    jobs = seeded_jobs(training_job, configs, seeds, training=training, data=data)
     return run_jobs(
         jobs,
         workers=workers,

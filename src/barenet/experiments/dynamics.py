@@ -22,9 +22,15 @@ import numpy as np
 
 from .. import validation as check
 from ..layers import Activation, Dense
-from .runner import Job, run_jobs
+from .runner import run_jobs
 from .summary import format_table, summarize
-from .trial import build_network, data_options, load_split, seed_list, train_network
+from .trial import (
+    data_options,
+    load_split,
+    seeded_jobs,
+    train_network,
+    training_options,
+)
 
 DEFAULT_NETWORKS = {
     "ReLU 784-128-64-10": {"hidden_sizes": [128, 64], "activation": "relu"},
@@ -148,18 +154,15 @@ def analyze_training_dynamics(
     """
     networks = DEFAULT_NETWORKS if networks is None else networks
     data = data_options(train_size, val_size, test_size, data_dir)
-    training = {
-        "epochs": check.positive_int("epochs", epochs),
-        "batch_size": check.positive_int("batch_size", batch_size),
-    }
-    jobs = []
-    for name, config in networks.items():
-        config = {"learning_rate": learning_rate, "optimizer": optimizer, **config}
-        build_network(config, seed=0)  # a bad setting fails now, not in every job
-        for seed in seed_list(seeds):
-            kwargs = {"network": config, "training": training, "data": data, "seed": seed}
-            kwargs["probe_size"] = check.positive_int("probe_size", probe_size)
-            jobs.append(Job(dynamics_job, kwargs, {"network": name, "seed": seed}))
+    configs = [
+        ({"network": name}, {"learning_rate": learning_rate, "optimizer": optimizer, **config})
+        for name, config in networks.items()
+    ]
+    training = training_options(epochs, batch_size)
+    probe_size = check.positive_int("probe_size", probe_size)
+    jobs = seeded_jobs(
+        dynamics_job, configs, seeds, training=training, data=data, probe_size=probe_size
+    )
     return run_jobs(
         jobs,
         workers=workers,

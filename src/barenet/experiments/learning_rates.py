@@ -13,9 +13,16 @@ import numpy as np
 
 from .. import validation as check
 from ..errors import BarenetError
-from .runner import Job, run_jobs
+from .runner import run_jobs
 from .summary import format_table, summarize
-from .trial import build_network, data_options, load_split, seed_list, training_job
+from .trial import (
+    build_network,
+    data_options,
+    load_split,
+    seeded_jobs,
+    training_job,
+    training_options,
+)
 
 DEFAULT_GRID = {"sgd": (0.01, 0.03, 0.1, 0.3, 1.0), "adam": (0.0003, 0.001, 0.003, 0.01)}
 METRICS = ("final_val_accuracy", "best_val_accuracy", "test_accuracy", "train_time", "diverged")
@@ -48,24 +55,22 @@ def experiment_with_learning_rates(
     says ``"diverged": True`` and holds the scores of the last finite weights.
     """
     data = data_options(train_size, val_size, test_size, data_dir)
-    training = {
-        "epochs": check.positive_int("epochs", epochs),
-        "batch_size": check.positive_int("batch_size", batch_size),
-    }
-    jobs = []
-    for optimizer, rates in grid.items():
-        for rate in rates:
-            config = {
+    hidden = check.hidden_sizes(hidden_sizes)
+    configs = [
+        (
+            {"optimizer": optimizer, "learning_rate": float(rate)},
+            {
                 **(network or {}),
-                "hidden_sizes": check.hidden_sizes(hidden_sizes),
+                "hidden_sizes": hidden,
                 "optimizer": optimizer,
                 "learning_rate": rate,
-            }
-            build_network(config, seed=0)  # a bad setting fails now, not in every job
-            for seed in seed_list(seeds):
-                tags = {"optimizer": optimizer, "learning_rate": float(rate), "seed": seed}
-                kwargs = {"network": config, "training": training, "data": data, "seed": seed}
-                jobs.append(Job(training_job, kwargs, tags))
+            },
+        )
+        for optimizer, rates in grid.items()
+        for rate in rates
+    ]
+    training = training_options(epochs, batch_size)
+    jobs = seeded_jobs(training_job, configs, seeds, training=training, data=data)
     return run_jobs(
         jobs,
         workers=workers,

@@ -14,9 +14,15 @@ from .. import validation as check
 from ..errors import BarenetError
 from ..network import NeuralNetwork, load_model
 from .perturbations import PERTURBATIONS, GaussianNoise, input_gradient
-from .runner import Job, run_jobs
+from .runner import run_jobs
 from .summary import format_table, summarize
-from .trial import build_network, data_options, load_split, seed_list, train_network
+from .trial import (
+    data_options,
+    load_split,
+    seeded_jobs,
+    train_network,
+    training_options,
+)
 
 # input_gradient is defined beside the attack that uses it and offered here too.
 __all__ = [
@@ -120,18 +126,17 @@ def test_robustness(
         "learning_rate": learning_rate,
         "optimizer": optimizer,
     }
-    build_network(config, seed=0)  # a bad setting fails now, not in every job
     jobs = []
     for name, augment in _training_variants(noise_training).items():
-        training = {
-            "epochs": check.positive_int("epochs", epochs),
-            "batch_size": check.positive_int("batch_size", batch_size),
-            "augment": augment,
-        }
-        for seed in seed_list(seeds):
-            kwargs = {"network": config, "training": training, "data": data, "seed": seed}
-            kwargs["perturbations"] = chosen
-            jobs.append(Job(robustness_job, kwargs, {"training": name, "seed": seed}))
+        training = training_options(epochs, batch_size, augment=augment)
+        jobs += seeded_jobs(
+            robustness_job,
+            [({"training": name}, config)],
+            seeds,
+            training=training,
+            data=data,
+            perturbations=chosen,
+        )
     return run_jobs(
         jobs,
         workers=workers,

@@ -10,9 +10,11 @@ import time
 
 import numpy as np
 
+from .. import validation as check
 from ..data import load_and_preprocess_mnist
 from ..errors import BarenetError, DivergenceError
 from ..network import NeuralNetwork
+from .runner import Job
 
 MNIST_INPUTS, MNIST_CLASSES = 784, 10
 
@@ -115,3 +117,27 @@ def training_job(network, training, data, seed):
     """A job for :func:`~barenet.experiments.runner.run_jobs`: load, train, score."""
     _, result = train_network(network, training, load_split(**data), seed)
     return result
+
+
+def training_options(epochs, batch_size, **extra):
+    """The checked ``train`` options every run of a study shares."""
+    return {
+        "epochs": check.positive_int("epochs", epochs),
+        "batch_size": check.positive_int("batch_size", batch_size),
+        **extra,
+    }
+
+
+def seeded_jobs(fn, configs, seeds, **shared):
+    """One :class:`~barenet.experiments.runner.Job` per network config and seed.
+
+    ``configs`` is a list of ``(tags, network_config)``; each config is built once here, so that
+    a bad setting fails now rather than in every job. ``shared`` goes to every call of ``fn``.
+    """
+    jobs = []
+    for tags, config in configs:
+        build_network(config, seed=0)
+        for seed in seed_list(seeds):
+            kwargs = {"network": config, "seed": seed, **shared}
+            jobs.append(Job(fn, kwargs, {**tags, "seed": seed}))
+    return jobs
