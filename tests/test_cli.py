@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 import barenet.cli
-from barenet import load_mnist, load_model
+from barenet import NeuralNetwork, load_mnist, load_model
 from barenet.cli import TRAIN_DEFAULTS, build_network, build_parser, main
 from barenet.data import data_home
 
@@ -248,7 +248,7 @@ def test_download_help_names_the_data_folder_option(capsys):
 
 def test_train_help_shows_the_defaults(capsys):
     out = run(capsys, "train", "--help")[1]
-    assert "(default: [128, 64])" in out
+    assert f"(default: {TRAIN_DEFAULTS['hidden']})" in out and "(default: [512, 256])" in out
     assert f"(default: {TRAIN_DEFAULTS['output']})" in out
 
 
@@ -354,3 +354,28 @@ def test_ctrl_c_saves_and_resume_finishes_the_run(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert len(load_model(model).history["train_loss"]) >= 2
+
+
+def test_train_defaults_are_the_documented_default_recipe():
+    """`barenet train` with no options builds and trains the README's "default" recipe."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "accuracy_recipes.py"
+    spec = importlib.util.spec_from_file_location("accuracy_recipes", path)
+    recipes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipes)
+    recipe = recipes.RECIPES["default"]
+    args = build_parser().parse_args(["train"])
+    net = build_network(args)
+    expected = NeuralNetwork(**recipe["network"])
+    assert net.get_config() == {**expected.get_config(), "seed": 0}
+    options = barenet.cli.train_options(args)
+    assert {k: options[k] for k in recipe["train"] if k != "augment"} == {
+        k: v for k, v in recipe["train"].items() if k != "augment"
+    }
+    from barenet.augment import get_augmentation
+
+    assert (
+        get_augmentation(options["augment"]).config()
+        == get_augmentation(recipe["train"]["augment"]).config()
+    )

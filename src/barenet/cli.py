@@ -24,25 +24,27 @@ from .network import NeuralNetwork, load_model
 from .optimizers import OPTIMIZERS
 from .schedules import SCHEDULES
 
-# Every default of `barenet train`, in one place.
+# Every default of `barenet train`, in one place: the "default" recipe of
+# benchmarks/accuracy_recipes.py, chosen on the validation split (99.0% test accuracy in ~20 s of
+# training on a 240 GFLOP/s machine; see the README).
 TRAIN_DEFAULTS = {
-    "hidden": [128, 64],
-    "optimizer": "sgd",
+    "hidden": [512, 256],
+    "optimizer": "nesterov",
     "learning_rate": 0.1,
-    "epochs": 10,
-    "batch_size": 64,
+    "epochs": 16,
+    "batch_size": 128,
     "seed": 0,
     "activation": "relu",
-    "init": "xavier",
+    "init": "he",
     "dropout": 0.0,
     "batch_norm": False,
     "l2": 0.0,
     "l1": 0.0,
     "dtype": "float32",
     "momentum": None,
-    "schedule": "constant",
+    "schedule": "cosine",
     "warmup": 0.0,
-    "augment": "none",
+    "augment": "affine",
     "max_shift": 2,
     "early_stopping": None,
     "clip_norm": None,
