@@ -85,8 +85,10 @@ def features(X, n_features, dtype, name="X", finite=True):
 
 def require_finite(X, name="X"):
     """Raise :class:`DataError` with the count when ``X`` holds NaN or infinite values."""
-    # In slices: one boolean array the size of X would cost more in page faults than the test.
-    if not all(np.isfinite(X[i : i + 4096]).all() for i in range(0, len(X), 4096)):
+    # In slices of about 1 MB: one boolean array the size of X would cost more in page faults
+    # than the test itself.
+    rows = max(1, 2**20 // max(X.shape[1], 1))
+    if not all(np.isfinite(X[i : i + rows]).all() for i in range(0, len(X), rows)):
         bad = int(np.count_nonzero(~np.isfinite(X)))
         raise DataError(f"{name} contains {bad} NaN or infinite values")
 
