@@ -244,3 +244,21 @@ def test_a_pickled_network_keeps_training_like_the_original():
     for net in (nn, copy):
         net.train(X, y, epochs=2, verbose=False)
     assert np.array_equal(copy.params, nn.params)
+
+
+def test_model_file_with_wrong_or_missing_arrays_is_refused_by_name(tmp_path):
+    """A well-formed file whose arrays do not fit its architecture: the error says which."""
+    from barenet import ModelFileError
+    from barenet.io import save_arrays
+    from barenet.modelfile import file_header
+
+    nn = NeuralNetwork(6, [4], 3, seed=0)
+    arrays = dict(nn.named_arrays())
+    arrays["layers.0.W"] = np.zeros((6, 5), np.float32)
+    save_arrays(tmp_path / "shape.npz", file_header(nn), arrays)
+    with pytest.raises(ModelFileError, match=r"layers.0.W has shape \(6, 5\).*needs \(6, 4\)"):
+        NeuralNetwork().load_model(tmp_path / "shape.npz")
+    del arrays["layers.0.W"]
+    save_arrays(tmp_path / "missing.npz", file_header(nn), arrays)
+    with pytest.raises(ModelFileError, match=r"missing \['layers.0.W'\]"):
+        NeuralNetwork().load_model(tmp_path / "missing.npz")

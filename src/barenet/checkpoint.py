@@ -14,6 +14,7 @@ import numpy as np
 
 from .errors import ModelFileError
 from .io import load_arrays, save_arrays
+from .modelfile import file_header, fill_arrays
 
 
 class Checkpoint:
@@ -74,7 +75,7 @@ def _stateful(trainer):
 def save_checkpoint(path, trainer):
     """Write the training state of ``trainer`` (and its network) to ``path``, atomically."""
     net = trainer.network
-    header = net._file_header()
+    header = file_header(net)
     header["checkpoint"] = {
         "epochs_done": trainer.epoch,
         "batch_size": trainer.batch_size,
@@ -115,8 +116,7 @@ def restore(path, trainer):
             f"{path}: checkpoint was made with batch_size={state['batch_size']}, "
             f"resuming with {trainer.batch_size} would change the run"
         )
-    for name, target in net.named_arrays().items():
-        target[...] = arrays[name]
+    fill_arrays(path, arrays, net.named_arrays(), exact=False)  # the rest is the run's state
     for name, part in _stateful(trainer).items():
         part.set_state(_join(name, state["parts"].get(name, {}), arrays))
     net.rng.bit_generator.state = state["rng"]

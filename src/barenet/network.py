@@ -12,11 +12,10 @@ from . import validation as check
 from .activations import ACTIVATIONS
 from .augment import get_augmentation
 from .callbacks import EarlyStopping, as_callback
-from .errors import ModelFileError
 from .init import INITIALIZERS
-from .io import load_arrays, save_arrays
 from .layers import Activation, BatchNorm, Dense, Dropout
 from .losses import softmax, softmax_cross_entropy
+from .modelfile import load_network, save_network
 from .optimizers import get_optimizer
 from .schedules import get_schedule
 from .training import Trainer
@@ -368,50 +367,11 @@ class NeuralNetwork:
         The file is an archive of ``.npy`` arrays and a JSON header (see :mod:`barenet.io`),
         written atomically: a crash leaves the old file or the new one, never half of one.
         """
-        save_arrays(path, self._file_header(), self.named_arrays(), kind="model")
-
-    def _file_header(self):
-        """What a model file says besides its arrays: how to rebuild it and how it was trained."""
-        return {
-            "architecture": self.get_config(),
-            "history": self.history,
-            "training": self.training_info,
-            "layers": [layer.config() for layer in self.layers],
-        }
+        save_network(self, path)
 
     def load_model(self, path):
         """Replace this network with the one saved at ``path`` (architecture included)."""
-        header, arrays = load_arrays(path, kind="model")
-        try:
-            config = dict(header["architecture"])
-            config.pop("seed", None)
-            optimizer = config.pop("optimizer")
-            fresh = NeuralNetwork(**config, optimizer=optimizer)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(
-                f"{path}: invalid architecture in the model header: {exc}"
-            ) from None
-        expected = fresh.named_arrays()
-        if set(arrays) != set(expected):
-            missing, extra = (
-                sorted(set(expected) - set(arrays)),
-                sorted(set(arrays) - set(expected)),
-            )
-            raise ModelFileError(
-                f"{path}: arrays do not match the architecture "
-                f"(missing {missing}, unexpected {extra})"
-            )
-        for name, target in expected.items():
-            if arrays[name].shape != target.shape:
-                raise ModelFileError(
-                    f"{path}: array {name} has shape {arrays[name].shape}, the "
-                    f"architecture needs {target.shape}"
-                )
-            target[...] = arrays[name]
-        fresh.history = header.get("history", {})
-        fresh.training_info = header.get("training", {})
-        fresh.seed = header["architecture"].get("seed")
-        self.__dict__.update(fresh.__dict__)
+        self.__dict__.update(load_network(path, NeuralNetwork).__dict__)
         return self
 
     def __repr__(self):
