@@ -44,6 +44,15 @@ class Layer:
     def config(self):
         return {"kind": self.kind}
 
+    def __getstate__(self):
+        """Pickle without the work buffers (``_Y``, ``_dX``...): they are scratch space, and a
+        copy restored read-only (as joblib's memory maps are) could not be written into."""
+        return {
+            k: v
+            for k, v in self.__dict__.items()
+            if not (k.startswith("_") and isinstance(v, np.ndarray))
+        }
+
     def _buffer(self, name, shape, dtype):
         """A work array kept between calls and reallocated only when its shape changes."""
         buf = self.__dict__.get(name)

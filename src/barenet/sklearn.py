@@ -216,17 +216,6 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     # -- pickling -------------------------------------------------------------------------------
 
-    def __getstate__(self):
-        state = dict(super().__getstate__())  # may be self.__dict__ itself, which must not change
-        if "network_" in state:
-            state["network_"] = _network_state(state["network_"])
-        return state
-
-    def __setstate__(self, state):
-        if "network_" in state:
-            state = {**state, "network_": _network_from_state(state["network_"])}
-        super().__setstate__(state)
-
 
 def _at_least_two(classes):
     if len(classes) < 2:
@@ -247,30 +236,3 @@ def _positions(classes, y):
             f"{classes.tolist()}; give every label in classes= on the first partial_fit"
         )
     return idx
-
-
-def _network_state(net):
-    """Everything that rebuilds ``net`` exactly, training state included, as plain values.
-
-    Pickling the network itself would copy each weight view apart from the flat parameter
-    buffer they share, so that further training would no longer reach the layers.
-    """
-    return {
-        "config": net.get_config(),
-        "arrays": {name: array.copy() for name, array in net.named_arrays().items()},
-        "optimizer": copy.deepcopy(net.optimizer.state()),
-        "rng": net.rng.bit_generator.state,
-        "history": copy.deepcopy(net.history),
-        "training_info": copy.deepcopy(net.training_info),
-    }
-
-
-def _network_from_state(state):
-    """Inverse of :func:`_network_state`: a network with its own, shared, parameter buffer."""
-    net = NeuralNetwork(**state["config"])
-    for name, target in net.named_arrays().items():
-        target[...] = state["arrays"][name]
-    net.optimizer.set_state(state["optimizer"])
-    net.rng.bit_generator.state = state["rng"]
-    net.history, net.training_info = state["history"], state["training_info"]
-    return net
