@@ -34,10 +34,7 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 if importlib.util.find_spec("barenet") is None:
@@ -128,21 +125,6 @@ RECIPES["best"] = RECIPES["mlp1024x2_nesterov_affine_dropout02_e65"]
 # -- measuring ------------------------------------------------------------------------------------
 
 
-def matmul_gflops(n=2048, repeats=5):
-    """Best float32 NumPy matmul rate in GFLOP/s for ``(n, n) @ (n, n)``."""
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((n, n), dtype=np.float32)
-    b = rng.standard_normal((n, n), dtype=np.float32)
-    out = np.empty((n, n), np.float32)
-    np.matmul(a, b, out=out)  # warm-up: thread pool start, page faults
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        np.matmul(a, b, out=out)
-        best = min(best, time.perf_counter() - start)
-    return 2 * n**3 / best / 1e9
-
-
 def git_revision():
     """The repository's HEAD commit and whether ``src`` has uncommitted changes, or None."""
     try:
@@ -161,7 +143,9 @@ def _git(*args):
 
 def machine_load():
     """The matmul rate now and the 1-minute load average: the machine may be shared."""
-    return {"matmul_gflops": matmul_gflops(), "load_average": os.getloadavg()[0]}
+    from systems import matmul_peak  # beside this file; the benchmark measures the same way
+
+    return {"matmul_gflops": matmul_peak(), "load_average": os.getloadavg()[0]}
 
 
 def log_epoch(epoch, logs):
