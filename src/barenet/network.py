@@ -108,6 +108,8 @@ class NeuralNetwork:
         self.params = np.zeros(total, self.dtype)
         self.grads = np.zeros(total, self.dtype)
         self.decay_mask = np.zeros(total, self.dtype)
+        has_penalty = bool(self.l1 or self.l2)
+        self._penalty_buffers = [np.empty(total, self.dtype) for _ in range(2 * has_penalty)]
         offset = 0
         for layer, layer_shapes in zip(self.layers, shapes):
             views, grad_views = {}, {}
@@ -208,17 +210,25 @@ class NeuralNetwork:
         return loss / len(y), self.grads.copy()
 
     def _regularize(self):
-        """Add the L2/L1 gradient to ``self.grads``; return the penalty added to the loss."""
+        """Add the L2/L1 gradient to ``self.grads``; return the penalty added to the loss.
+
+        ``l2/2 sum(W^2)`` has gradient ``l2 W``; ``l1 sum|W|`` has ``l1 sign(W)``. The masked
+        weights go through two buffers allocated once, as this runs at every step.
+        """
         if not (self.l2 or self.l1):
             return 0.0
-        W = self.params * self.decay_mask  # biases masked out
+        W, sign = self._penalty_buffers
+        np.multiply(self.params, self.decay_mask, out=W)  # biases masked out
         penalty = 0.0
+        if self.l1:
+            np.sign(W, out=sign)
+            penalty += self.l1 * float(np.dot(sign, W))  # sum |W|
+            sign *= self.l1
+            self.grads += sign
         if self.l2:
             penalty += 0.5 * self.l2 * float(np.dot(W, W))
-            self.grads += self.l2 * W
-        if self.l1:
-            penalty += self.l1 * float(np.abs(W).sum())
-            self.grads += self.l1 * np.sign(W)
+            W *= self.l2
+            self.grads += W
         return penalty
 
     def _logits(self, X):
