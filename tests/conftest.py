@@ -12,6 +12,10 @@ import os
 # this 2-core machine (a test and its child, or a test and anything else) slow each other ~50x.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# The README's command gives BARENET_DATA relative to the checkout; the scripts the tests start
+# run in other folders, so they inherit it made absolute.
+if os.environ.get("BARENET_DATA"):
+    os.environ["BARENET_DATA"] = os.path.abspath(os.environ["BARENET_DATA"])
 
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
