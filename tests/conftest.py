@@ -5,7 +5,10 @@ skipped on a developer's machine, but in CI (``CI`` set) they run and fail loudl
 that the real-data tests can never silently skip there.
 """
 
+import functools
+import http.server
 import os
+import threading
 
 # One BLAS thread for the tests and the processes they start. Results do not depend on it, but
 # time does: OpenBLAS threads spin while they wait, so two processes with two threads each on
@@ -50,3 +53,39 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "mnist" in item.keywords:
             item.add_marker(skip)
+
+
+# -- a real HTTP server on 127.0.0.1, for the download tests ------------------------------------
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves files from a folder; ``/short`` promises 1000 bytes and sends 10."""
+
+    def do_GET(self):
+        if self.path == "/short":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(bytes(10))
+            return
+        super().do_GET()
+
+    def log_message(self, format, *args):
+        """Keep the test output clean."""
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A live server: returns (folder it serves, base URL ending in /)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(root))
+    )
+    # A short poll interval makes shutdown() quick.
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{httpd.server_port}/"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()

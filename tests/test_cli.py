@@ -132,7 +132,7 @@ def test_predict_reads_mnist_digits_from_png_files(trained, digit_files, capsys)
     assert code == 0
     lines = out.splitlines()
     assert len(lines) == 10
-    found = [re.fullmatch(r"(.+): digit (\d) \(probability ([\d.]+)\)", line) for line in lines]
+    found = [re.fullmatch(r"(.+): (\d) \(probability ([\d.]+)\)", line) for line in lines]
     assert [m.group(1) for m in found] == [str(p) for p in paths]
     digits = np.array([int(m.group(2)) for m in found])
     assert np.count_nonzero(digits == labels) >= 8
@@ -147,16 +147,17 @@ def test_predict_json_with_top_classes(trained, digit_files, capsys):
     assert [p["path"] for p in predictions] == [str(paths[0]), str(paths[1])]
     for p in predictions:
         probabilities = [t["probability"] for t in p["top"]]
-        assert len(p["top"]) == 3 and len({t["digit"] for t in p["top"]}) == 3
+        assert len(p["top"]) == 3 and len({t["class"] for t in p["top"]}) == 3
+        assert all(t["name"] == str(t["class"]) for t in p["top"])  # MNIST's class names
         assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1
-        assert (p["digit"], p["probability"]) == (p["top"][0]["digit"], probabilities[0])
+        assert (p["class"], p["probability"]) == (p["top"][0]["class"], probabilities[0])
 
 
 @needs_mnist
 def test_predict_text_with_top_classes_lists_the_runners_up(trained, digit_files, capsys):
     code, out, _ = run(capsys, "predict", trained[0], digit_files[0][0], "--top", "2")
     assert code == 0
-    assert re.fullmatch(r".+: digit \d \(probability [\d.]+\); next: \d \([\d.]+\)\n", out)
+    assert re.fullmatch(r".+: \d \(probability [\d.]+\); next: \d \([\d.]+\)\n", out)
 
 
 # -- errors ---------------------------------------------------------------------------------------
@@ -209,23 +210,23 @@ def test_bad_options_are_one_line_errors(argv, words, capsys, tmp_path, monkeypa
 def test_download_with_the_files_present_prints_the_folder(capsys):
     # Nothing is missing, so nothing is fetched: this runs offline.
     code, out, _ = run(capsys, "download", "--data-dir", data_home())
-    assert code == 0 and out == f"MNIST is in {data_home()}\n"
+    assert code == 0 and out == f"mnist is in {data_home()}\n"
 
 
 def test_ctrl_c_exits_130_without_traceback(monkeypatch, capsys):
-    def interrupted(data_dir):
+    def interrupted(name, data_dir):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(barenet.cli, "download_mnist", interrupted)
+    monkeypatch.setattr(barenet.cli, "download_dataset", interrupted)
     code, out, err = run(capsys, "download")
     assert code == 130 and out == "" and err == "barenet: interrupted\n"
 
 
 def test_unexpected_failures_exit_1_without_traceback(monkeypatch, capsys):
-    def broken(data_dir):
+    def broken(name, data_dir):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(barenet.cli, "download_mnist", broken)
+    monkeypatch.setattr(barenet.cli, "download_dataset", broken)
     code, _, err = run(capsys, "download")
     assert code == 1 and err == "barenet: error: RuntimeError: disk on fire\n"
 

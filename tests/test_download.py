@@ -1,10 +1,7 @@
 """download and download_mnist against a real HTTP server on 127.0.0.1 started by the tests."""
 
-import functools
 import hashlib
-import http.server
 import socket
-import threading
 
 import numpy as np
 import pytest
@@ -13,39 +10,6 @@ import barenet.data.mnist as mnist
 from barenet.data import download_mnist, load_mnist, write_idx
 from barenet.data.download import download
 from barenet.errors import DataNotFoundError
-
-
-class Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves files from a folder; ``/short`` promises 1000 bytes and sends 10."""
-
-    def do_GET(self):
-        if self.path == "/short":
-            self.send_response(200)
-            self.send_header("Content-Length", "1000")
-            self.end_headers()
-            self.wfile.write(bytes(10))
-            return
-        super().do_GET()
-
-    def log_message(self, format, *args):
-        """Keep the test output clean."""
-
-
-@pytest.fixture
-def server(tmp_path):
-    """A live server: returns (folder it serves, base URL ending in /)."""
-    root = tmp_path / "www"
-    root.mkdir()
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(root))
-    )
-    # A short poll interval makes shutdown() quick.
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{httpd.server_port}/"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
 
 
 @pytest.fixture

@@ -9,9 +9,14 @@ The public API, re-exported from the modules that define it::
 """
 
 from .data import (
+    DATASETS,
+    Dataset,
     data_home,
+    dataset_info,
+    download_dataset,
     download_mnist,
     load_and_preprocess_mnist,
+    load_dataset,
     load_image,
     load_mnist,
     preprocess_digit,
@@ -26,6 +31,11 @@ from .optimizers import SGD, Adam, AdamW, RMSprop
 __version__ = "0.1.0"
 
 __all__ = [
+    "DATASETS",
+    "Dataset",
+    "dataset_info",
+    "download_dataset",
+    "load_dataset",
     "SGD",
     "Adam",
     "AdamW",

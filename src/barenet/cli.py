@@ -16,7 +16,7 @@ import numpy as np
 from . import __version__
 from .activations import ACTIVATIONS
 from .augment import AUGMENTATIONS
-from .data import download_mnist, load_and_preprocess_mnist, preprocess_image
+from .data import DATASETS, dataset_info, download_dataset, load_dataset, preprocess_image
 from .errors import BarenetError
 from .init import INITIALIZERS
 from .metrics import classification_report, format_classification_report
@@ -44,18 +44,18 @@ TRAIN_DEFAULTS = {
     "momentum": None,
     "schedule": "cosine",
     "warmup": 0.0,
-    "augment": "affine",
+    "augment": None,  # affine for 28x28 images; none for the 8x8 digits, too small to distort
     "max_shift": 2,
     "early_stopping": None,
     "clip_norm": None,
     "checkpoint": None,
     "resume": False,
-    "validation_size": 10000,
+    "validation_size": None,
+    "dataset": "mnist",
     "output": "barenet-model.npz",
 }
 # The train options passed to NeuralNetwork by keyword, under the same names.
 NETWORK_OPTIONS = "activation init optimizer dropout batch_norm l2 l1 dtype seed".split()
-MNIST_INPUTS, MNIST_CLASSES = 784, 10
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 
@@ -89,11 +89,21 @@ def _describe(exc):
 
 
 def build_network(args):
-    """The MNIST-sized network (784 inputs, 10 classes) that the ``train`` options describe."""
+    """The network that the ``train`` options describe, sized for the ``--dataset`` (784 inputs
+    and 10 classes for MNIST), knowing its class names and image shape."""
     options = {name: getattr(args, name) for name in NETWORK_OPTIONS}
     if args.momentum is not None:
         options["optimizer"] = {"name": args.optimizer, "momentum": args.momentum}
-    return NeuralNetwork(MNIST_INPUTS, args.hidden, MNIST_CLASSES, args.learning_rate, **options)
+    class_names, (height, width) = dataset_info(args.dataset)
+    return NeuralNetwork(
+        height * width,
+        args.hidden,
+        len(class_names),
+        args.learning_rate,
+        class_names=class_names,
+        image_shape=(height, width),
+        **options,
+    )
 
 
 def train_options(args):
@@ -101,8 +111,9 @@ def train_options(args):
     schedule = args.schedule
     if args.warmup:
         schedule = {"name": "warmup", "warmup": args.warmup, "then": schedule}
-    augment = None if args.augment == "none" else {"name": args.augment}
-    if args.augment == "shift":
+    name = args.augment or ("affine" if min(dataset_info(args.dataset)[1]) >= 28 else "none")
+    augment = None if name == "none" else {"name": name}
+    if name == "shift":
         augment["max_shift"] = args.max_shift
     return {
         "epochs": args.epochs,
@@ -118,53 +129,66 @@ def train_options(args):
 
 
 def train_command(args):
-    """Train a fully connected network on the MNIST training images (downloaded if missing),
-    print its accuracy on the 10,000 test images and save it, with its history, to one file."""
+    """Train a fully connected network on a data set's training images (MNIST unless
+    --dataset says otherwise; downloaded if missing), print its accuracy on the test images
+    and save it, with its history, to one file."""
     # Bad options and output paths fail here, before minutes of loading and training.
     net = build_network(args)
     folder = Path(args.output).absolute().parent
     if not folder.is_dir():
         raise BarenetError(f"cannot save the model to {args.output}: no folder {folder}")
-    X_train, X_val, X_test, y_train, y_val, y_test = load_and_preprocess_mnist(
-        args.data_dir, validation_size=args.validation_size, dtype=args.dtype
+    data = load_dataset(
+        args.dataset, args.data_dir, validation_size=args.validation_size, dtype=args.dtype
     )
-    if not len(y_val):
-        X_val = y_val = None
-    net.train(X_train, y_train, X_val, y_val, **train_options(args))
-    accuracy = net.calculate_accuracy(X_test, y_test)
-    net.training_info["test_accuracy"] = accuracy  # the model file says how good it is
+    X_val, y_val = (data.X_val, data.y_val) if len(data.y_val) else (None, None)
+    net.train(data.X_train, data.y_train, X_val, y_val, **train_options(args))
+    accuracy = net.calculate_accuracy(data.X_test, data.y_test)
+    net.training_info["dataset"] = data.name  # the model file says what it was trained on
+    net.training_info["test_accuracy"] = accuracy  # and how good it is
     net.save_model(args.output)
-    print(f"test accuracy: {accuracy:.2%} ({len(y_test)} images)")
+    print(f"test accuracy: {accuracy:.2%} ({len(data.y_test)} {data.name} images)")
     print(f"model saved to {args.output}")
     return 0
 
 
 def evaluate_command(args):
-    """Score a saved model on the 10,000 MNIST test images: accuracy, loss, precision, recall
-    and F1 of each class, and the confusion matrix."""
+    """Score a saved model on the test images of the data set it was trained on (or
+    --dataset): accuracy, loss, precision, recall and F1 of each class, and the confusion
+    matrix."""
     net = load_model(args.model)
-    _, _, X_test, _, _, y_test = load_and_preprocess_mnist(
-        args.data_dir, validation_size=0, dtype=net.dtype
-    )
-    loss = net.evaluate(X_test, y_test)["loss"]
-    report = classification_report(y_test, net.predict(X_test), net.output_size)
+    name = args.dataset or net.training_info.get("dataset", "mnist")
+    class_names, (height, width) = dataset_info(name)  # checked before minutes of loading
+    if (height * width, len(class_names)) != (net.input_size, net.output_size):
+        raise BarenetError(
+            f"{args.model} takes {net.input_size} inputs and {net.output_size} classes; "
+            f"{name} has {height * width} and {len(class_names)}"
+        )
+    data = load_dataset(name, args.data_dir, validation_size=0, dtype=net.dtype)
+    loss = net.evaluate(data.X_test, data.y_test)["loss"]
+    report = classification_report(data.y_test, net.predict(data.X_test), net.output_size)
     if args.json:
-        print(json.dumps({"accuracy": report["accuracy"], "loss": loss, **report}))
+        names = {"dataset": name, "class_names": net.class_names}
+        print(json.dumps({"accuracy": report["accuracy"], "loss": loss, **names, **report}))
     else:
         print(f"{args.model}: {net!r}")
-        print(f"accuracy {report['accuracy']:.2%}  loss {loss:.4f}  ({len(y_test)} test images)\n")
-        print(format_classification_report(report))
+        images = f"{len(data.y_test)} {name} test images"
+        print(f"accuracy {report['accuracy']:.2%}  loss {loss:.4f}  ({images})\n")
+        print(format_classification_report(report, net.class_names))
     return 0
 
 
 def predict_command(args):
-    """Read the handwritten digit in each picture (PNG, JPEG...) with a saved model. Each
-    picture is first made to look like an MNIST image: light on dark, centred, 28x28."""
+    """Name what each picture (PNG, JPEG...) shows, with a saved model. Each picture is first
+    made to look like the model's training images: light on dark, centred, 28x28 for MNIST."""
     net = load_model(args.model)
-    X = np.stack([preprocess_image(path) for path in args.images])
+    shape = net.image_shape or (28, 28)
+    if shape[0] * shape[1] != net.input_size:
+        raise BarenetError(f"{args.model}: its {net.input_size} inputs are not an image")
+    X = np.stack([preprocess_image(path, shape) for path in args.images])
     probabilities = net.predict_proba(X)
     results = [
-        _best_classes(path, p, args.top) for path, p in zip(args.images, probabilities, strict=True)
+        _best_classes(path, p, args.top, net.class_names)
+        for path, p in zip(args.images, probabilities, strict=True)
     ]
     if args.json:
         print(json.dumps({"predictions": results}))
@@ -173,25 +197,29 @@ def predict_command(args):
     return 0
 
 
-def _best_classes(path, probabilities, k):
-    """``{"path", "digit", "probability", "top": [{"digit", "probability"}, ...k]}``."""
+def _best_classes(path, probabilities, k, class_names):
+    """``{"path", "class", "name", "probability", "top": [{"class", "name", "probability"}]}``:
+    the ``k`` most likely classes, most likely first."""
     order = np.argsort(probabilities)[::-1][:k]
-    top = [{"digit": int(c), "probability": float(probabilities[c])} for c in order]
+    top = [
+        {"class": int(c), "name": class_names[c], "probability": float(probabilities[c])}
+        for c in order
+    ]
     return {"path": str(path), **top[0], "top": top}
 
 
 def _format_prediction(result):
-    """``"path: digit 7 (probability 0.97)"``, then the runners-up when ``--top`` asked."""
-    text = f"{result['path']}: digit {result['digit']} (probability {result['probability']:.2f})"
-    others = [f"{t['digit']} ({t['probability']:.2f})" for t in result["top"][1:]]
+    """``"path: 7 (probability 0.97)"``, then the runners-up when ``--top`` asked."""
+    text = f"{result['path']}: {result['name']} (probability {result['probability']:.2f})"
+    others = [f"{t['name']} ({t['probability']:.2f})" for t in result["top"][1:]]
     return text + (f"; next: {', '.join(others)}" if others else "")
 
 
 def download_command(args):
-    """Download the MNIST files missing from the data folder (about 11 MB), check their MD5
-    sums and print where they are."""
-    folder = download_mnist(args.data_dir)
-    print(f"MNIST is in {folder}")
+    """Download the files of a data set (MNIST unless --dataset says otherwise) missing from
+    the data folder, check their MD5 sums and print where they are."""
+    folder = download_dataset(args.dataset, args.data_dir)
+    print(f"{args.dataset} is in {folder}")
     return 0
 
 
@@ -254,6 +282,9 @@ def build_parser():
     from .cli_experiments import add_commands  # experiment, report: it imports this module
 
     add_commands(commands)
+    from .serve.command import add_serve_parser  # serve: imports FastAPI only when it runs
+
+    add_serve_parser(commands)
     return parser
 
 
@@ -278,15 +309,19 @@ def _data_dir_option(sub):
     sub.add_argument(
         "--data-dir",
         metavar="DIR",
-        help="folder of the MNIST files (default: $BARENET_DATA, else ~/.cache/barenet)",
+        help="folder of the data files (default: $BARENET_DATA, else ~/.cache/barenet)",
     )
+
+
+def _dataset_option(sub, default="mnist", help="data set"):
+    sub.add_argument("--dataset", choices=DATASETS, default=default, help=help)
 
 
 def _add_train(commands):
     sub = _command(
         commands,
         train_command,
-        "train a network on MNIST and save it",
+        "train a network on MNIST (or --dataset) and save it",
         "barenet train --hidden 256 128 --optimizer adam --lr 0.001 -o adam.npz",
     )
     add = sub.add_argument
@@ -306,7 +341,11 @@ def _add_train(commands):
     add("--momentum", type=float, help="momentum of sgd/momentum/nesterov (default: 0.9 for those)")
     add("--schedule", choices=sorted(SCHEDULES), help="learning-rate schedule")
     add("--warmup", type=float, metavar="EPOCHS", help="linear warm-up before the schedule")
-    add("--augment", choices=["none", *sorted(AUGMENTATIONS)], help="random image distortions")
+    add(
+        "--augment",
+        choices=["none", *sorted(AUGMENTATIONS)],
+        help="random image distortions (default: affine; none for digits)",
+    )
     add("--max-shift", type=_int_at_least(1), metavar="PX", help="largest shift of --augment shift")
     add(
         "--early-stopping",
@@ -317,9 +356,15 @@ def _add_train(commands):
     add("--clip-norm", type=float, metavar="NORM", help="clip the gradient's global norm")
     add("--checkpoint", metavar="PATH", help="save the whole training state here every epoch")
     add("--resume", action="store_true", help="continue from --checkpoint if it exists")
-    add("--validation-size", type=_int_at_least(0), metavar="N", help="training images held out")
+    add(
+        "--validation-size",
+        type=_int_at_least(0),
+        metavar="N",
+        help="training images held out (default: 10000; 300 for digits)",
+    )
     add("--output", "-o", metavar="PATH", help="where to save the model")
     add("--quiet", "-q", action="store_true", help="no progress bar")
+    _dataset_option(sub)
     _data_dir_option(sub)
     sub.set_defaults(**TRAIN_DEFAULTS)
 
@@ -328,7 +373,7 @@ def _add_evaluate(commands):
     sub = _command(
         commands,
         evaluate_command,
-        "score a saved model on the MNIST test set",
+        "score a saved model on its test set",
         "barenet evaluate barenet-model.npz --json",
     )
     sub.add_argument(
@@ -338,6 +383,7 @@ def _add_evaluate(commands):
         help="the model file (default: %(default)s)",
     )
     sub.add_argument("--json", action="store_true", help="print one JSON object instead")
+    _dataset_option(sub, None, "data set to test on (default: the one the model was trained on)")
     _data_dir_option(sub)
 
 
@@ -345,13 +391,17 @@ def _add_predict(commands):
     sub = _command(
         commands,
         predict_command,
-        "read the digit in pictures",
+        "name what pictures show (a digit for MNIST models)",
         "barenet predict barenet-model.npz seven.png three.jpg --top 3",
     )
     sub.add_argument("model", help="the model file")
-    sub.add_argument("images", nargs="+", metavar="IMAGE", help="pictures of one digit each")
+    sub.add_argument("images", nargs="+", metavar="IMAGE", help="pictures of one thing each")
     sub.add_argument(
-        "--top", type=_int_at_least(1), default=1, metavar="K", help="show the K most likely digits"
+        "--top",
+        type=_int_at_least(1),
+        default=1,
+        metavar="K",
+        help="show the K most likely classes",
     )
     sub.add_argument("--json", action="store_true", help="print one JSON object instead")
 
@@ -360,9 +410,10 @@ def _add_download(commands):
     sub = _command(
         commands,
         download_command,
-        "download MNIST into the data folder",
-        "barenet download --data-dir ~/datasets",
+        "download MNIST (or --dataset) into the data folder",
+        "barenet download --dataset fashion-mnist --data-dir ~/datasets",
     )
+    _dataset_option(sub)
     _data_dir_option(sub)
 
 

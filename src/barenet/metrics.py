@@ -84,12 +84,19 @@ def classification_report(y_true, y_pred, n_classes=None):
     }
 
 
-def format_classification_report(report):
-    """A :func:`classification_report` as text: a per-class table, then the confusion matrix."""
-    lines = ["class  precision  recall      f1  support"]
+def format_classification_report(report, class_names=None):
+    """A :func:`classification_report` as text: a per-class table, then the confusion matrix.
+
+    ``class_names`` label the rows of the table; the matrix numbers its classes and, when the
+    names are not simply those numbers, a legend says which name each number stands for.
+    """
+    n = len(report["per_class"])
+    names = [str(c) for c in range(n)] if class_names is None else [str(c) for c in class_names]
+    name_width = max(5, *(len(name) for name in names))
+    lines = [f"{'class':>{name_width}}  precision  recall      f1  support"]
     for row in report["per_class"]:
         lines.append(
-            f"{row['class']:>5}{row['precision']:>11.4f}{row['recall']:>8.4f}"
+            f"{names[row['class']]:>{name_width}}{row['precision']:>11.4f}{row['recall']:>8.4f}"
             f"{row['f1']:>8.4f}{row['support']:>9}"
         )
     confusion = report["confusion_matrix"]
@@ -98,4 +105,6 @@ def format_classification_report(report):
     lines.append("true" + "".join(f"{c:>{width}}" for c in range(len(confusion))))
     for c, row in enumerate(confusion):
         lines.append(f"{c:>4}" + "".join(f"{count:>{width}}" for count in row))
+    if names != [str(c) for c in range(n)]:
+        lines.append("classes: " + ", ".join(f"{c} {name}" for c, name in enumerate(names)))
     return "\n".join(lines)

@@ -42,6 +42,10 @@ class NeuralNetwork:
     dtype : ``float32`` (default, fast) or ``float64``.
     seed : seed for initialisation, shuffling and dropout; the same seed and data give the
         same weights bit for bit.
+    class_names : the name of each output class (default ``"0"``, ``"1"``...), shown by
+        predictions, confusion matrices and the web page (Fashion-MNIST's ``"Sneaker"``).
+    image_shape : ``(height, width)`` of the images the inputs are, flattened row by row
+        (default: square when ``input_size`` is a square number, 28x28 for 784).
     """
 
     def __init__(
@@ -60,6 +64,8 @@ class NeuralNetwork:
         l1=0.0,
         dtype="float32",
         seed=None,
+        class_names=None,
+        image_shape=None,
     ):
         self.input_size = check.positive_int("input_size", input_size)
         self.hidden_sizes = check.hidden_sizes(hidden_sizes)
@@ -72,6 +78,8 @@ class NeuralNetwork:
         self.l1 = check.positive_float("l1", l1, allow_zero=True)
         self.dtype = np.dtype(check.choice("dtype", np.dtype(dtype).name, ("float32", "float64")))
         self.seed = seed
+        self.class_names = check.class_names(class_names, self.output_size)
+        self.image_shape = check.image_shape(image_shape, self.input_size)
         self.rng = np.random.default_rng(seed)
         self.optimizer = get_optimizer(
             optimizer, check.positive_float("learning_rate", learning_rate)
@@ -148,6 +156,8 @@ class NeuralNetwork:
             # The base rate, not the current one: a schedule may have decayed it to zero.
             "optimizer": {**self.optimizer.config(), "learning_rate": self.base_learning_rate},
             "seed": self.seed,
+            "class_names": self.class_names,
+            "image_shape": self.image_shape,
         }
 
     @property

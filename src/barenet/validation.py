@@ -47,6 +47,36 @@ def hidden_sizes(value):
     return [positive_int("each hidden size", h) for h in value]
 
 
+def class_names(value, n_classes):
+    """A list of ``n_classes`` distinct non-empty strings; None gives ``["0", "1", ...]``."""
+    if value is None:
+        return [str(k) for k in range(n_classes)]
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise BarenetError(f"class_names must be a list of strings, got {value!r}")
+    names = list(value)
+    if len(names) != n_classes:
+        raise BarenetError(f"class_names must name the {n_classes} classes, got {len(names)} names")
+    if not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
+        raise BarenetError(f"class_names must be distinct non-empty strings, got {names!r}")
+    return names
+
+
+def image_shape(value, n_features):
+    """``(height, width)`` with ``height * width == n_features``; None guesses a square image
+    (and stays None when ``n_features`` is not a square number)."""
+    if value is None:
+        side = int(round(n_features**0.5))
+        return [side, side] if side * side == n_features else None
+    shape = value if hasattr(value, "__iter__") and not isinstance(value, str) else [value]
+    shape = [positive_int("each image_shape side", side) for side in shape]
+    if len(shape) != 2 or shape[0] * shape[1] != n_features:
+        raise BarenetError(
+            f"image_shape must be (height, width) with height * width = {n_features} inputs, "
+            f"got {value!r}"
+        )
+    return shape
+
+
 def choice(name, value, options):
     """One of ``options`` (a name table), with the valid names in the message."""
     if value not in options:

@@ -88,21 +88,35 @@ def _to_grey(image):
     return image.convert("L")
 
 
-def preprocess_digit(image):
-    """Make a 2-D grey image of one digit look like MNIST; returns a ``(784,)`` float32 vector.
+def preprocess_digit(image, shape=(SIZE, SIZE)):
+    """Make a 2-D grey image of one digit look like MNIST; returns a flat float32 vector.
 
     ``image`` is uint8 (0-255) or float (0-1), of any size, dark-on-light or light-on-dark.
     The digit is made light on dark, cropped to its ink, scaled so its larger side is 20 pixels
-    and placed in a 28x28 image with its centre of mass at (14, 14). Values are in [0, 1].
-    Raises :class:`DataError` if the image is not 2-D or contains no digit.
+    and placed in a 28x28 image with its centre of mass at (14, 14): a ``(784,)`` vector in
+    [0, 1]. Another ``shape`` ``(height, width)`` keeps MNIST's proportions (box of 20/28 of
+    the smaller side). Raises :class:`DataError` if the image is not 2-D or holds no digit.
     """
+    height, width = _check_shape(shape)
     pixels = _as_unit_float(image)
     if np.median(_border(pixels)) > 0.5:
         pixels = 1.0 - pixels
     ink = _remove_background(pixels)
     rows, cols = np.nonzero(ink >= INK_LEVEL)
     ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-    return _centre(_fit_box(ink)).reshape(SIZE * SIZE)
+    box = max(1, round(min(height, width) * BOX / SIZE))
+    return _centre(_fit_box(ink, box), (height, width)).reshape(height * width)
+
+
+def _check_shape(shape):
+    """``(height, width)`` of positive integers, else DataError."""
+    try:
+        height, width = (int(side) for side in shape)
+    except (TypeError, ValueError):
+        raise DataError(f"shape must be (height, width), got {shape!r}") from None
+    if height < 1 or width < 1:
+        raise DataError(f"shape must be (height, width) of positive sides, got {shape!r}")
+    return height, width
 
 
 def _as_unit_float(image):
@@ -142,10 +156,10 @@ def _remove_background(pixels):
     return ink
 
 
-def _fit_box(ink):
-    """Resize so the larger side is :data:`BOX` pixels, keeping the aspect ratio."""
+def _fit_box(ink, box):
+    """Resize so the larger side is ``box`` pixels, keeping the aspect ratio."""
     height, width = ink.shape
-    scale = BOX / max(height, width)
+    scale = box / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     resized = Image.fromarray(ink.astype(np.float32, copy=False)).resize(
         size, Image.Resampling.LANCZOS
@@ -154,14 +168,15 @@ def _fit_box(ink):
     return np.clip(np.asarray(resized), 0.0, 1.0)
 
 
-def _centre(digit):
-    """Paste ``digit`` into a black 28x28 image with its centre of mass nearest (14, 14)."""
+def _centre(digit, shape):
+    """Paste ``digit`` into a black image of ``shape`` with its centre of mass nearest the
+    image's centre ((14, 14) for 28x28)."""
     height, width = digit.shape
     rows, cols = np.indices(digit.shape)
     mass = digit.sum()
-    top = _offset(SIZE // 2 - (rows * digit).sum() / mass, SIZE - height)
-    left = _offset(SIZE // 2 - (cols * digit).sum() / mass, SIZE - width)
-    canvas = np.zeros((SIZE, SIZE), dtype=np.float32)
+    top = _offset(shape[0] // 2 - (rows * digit).sum() / mass, shape[0] - height)
+    left = _offset(shape[1] // 2 - (cols * digit).sum() / mass, shape[1] - width)
+    canvas = np.zeros(shape, dtype=np.float32)
     canvas[top : top + height, left : left + width] = digit
     return canvas
 
@@ -171,6 +186,7 @@ def _offset(ideal, largest):
     return int(min(max(round(ideal), 0), largest))
 
 
-def preprocess_image(source):
-    """:func:`load_image` then :func:`preprocess_digit`: a picture file -> ``(784,)`` float32."""
-    return preprocess_digit(load_image(source))
+def preprocess_image(source, shape=(SIZE, SIZE)):
+    """:func:`load_image` then :func:`preprocess_digit`: a picture file -> ``(784,)`` float32
+    (or a flat image of another ``shape``)."""
+    return preprocess_digit(load_image(source), shape)
