@@ -1,0 +1,240 @@
+"""The FastAPI app: the drawing page, ``POST /predict``, ``GET /model`` and ``GET /health``.
+
+One model per app. Images sent to ``/predict`` go through the very code ``barenet predict``
+uses (:func:`barenet.data.images.load_image` then :func:`preprocess_digit`); the checks on the
+request body live in :mod:`.inputs`. The interactive ``/docs`` and ``/redoc`` pages are turned
+off: FastAPI loads them from a CDN, and everything this server shows must work offline. The
+OpenAPI description itself is at ``/openapi.json``.
+"""
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from barenet import __version__
+from barenet.errors import DataError
+from barenet.network import load_model
+
+from .card import class_names, image_shape, model_card
+from .inputs import (
+    MAX_BODY_BYTES,
+    MAX_IMAGE_SIDE,
+    InputError,
+    body_kind,
+    check_content_length,
+    image_input,
+    parse_pixels,
+    read_body,
+)
+from .schemas import Health, ModelCard, Prediction, Problem
+
+STATIC = Path(__file__).parent / "static"
+# The page may load nothing but this server's own files: a browser enforces it, and any slip
+# (a font or script from a CDN) shows up as an error in its console instead of working online.
+PAGE_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class Predictor:
+    """A network and what the API needs to answer with it.
+
+    The layers reuse their work buffers from one forward pass to the next, so two requests must
+    not run the network at once: a lock takes them in turn (a pass takes well under 1 ms).
+    """
+
+    def __init__(self, net):
+        self.net = net
+        self.class_names = class_names(net)
+        self.image_shape = image_shape(net)
+        self._lock = threading.Lock()
+
+    def predict(self, x):
+        """``x`` ``(input_size,)`` -> the fields of :class:`~.schemas.Prediction`."""
+        with self._lock:
+            probabilities = self.net.predict_proba(x[np.newaxis])[0].astype(np.float64)
+        best = int(np.argmax(probabilities))
+        return {
+            "class_index": best,
+            "class_name": self.class_names[best],
+            "probability": float(probabilities[best]),
+            "probabilities": probabilities.tolist(),
+            "class_names": self.class_names,
+            "image": self._rows(x),
+        }
+
+    def predict_image(self, data, name):
+        """The bytes of a picture -> a prediction, after MNIST-style preprocessing."""
+        height, width = self.image_shape
+        if height * width != self.net.input_size:
+            raise InputError(
+                422,
+                f"this model reads {self.net.input_size} values, not {height}x{width} images: "
+                "send JSON pixel values",
+            )
+        return self.predict(image_input(data, name, self.image_shape))
+
+    def _rows(self, x):
+        """The input as rows of an image when it is one (else one row), rounded for the page."""
+        height, width = self.image_shape
+        rows = x.reshape(height, width) if x.size == height * width else x.reshape(1, -1)
+        return np.round(rows.astype(np.float64), 4).tolist()
+
+
+def create_app(model, *, file=None, max_body_bytes=MAX_BODY_BYTES):
+    """The web app serving ``model``: a path to a model file or a loaded ``NeuralNetwork``.
+
+    ``file`` names the model file on the model card when ``model`` is already loaded.
+    Request bodies over ``max_body_bytes`` are refused with 413.
+    """
+    if isinstance(model, (str, os.PathLike)):
+        model, file = load_model(model), model
+    predictor = Predictor(model)
+    card = ModelCard(**model_card(model, file))
+    app = FastAPI(
+        title="barenet",
+        version=__version__,
+        summary="Handwritten digit recognition by a network written from scratch in NumPy.",
+        docs_url=None,  # Swagger UI and ReDoc come from a CDN: not offline
+        redoc_url=None,
+    )
+    app.state.predictor = predictor
+    _add_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", response_class=HTMLResponse, summary="The drawing page")
+    def page():
+        return FileResponse(STATIC / "index.html", headers={"Content-Security-Policy": PAGE_POLICY})
+
+    @app.get("/health", summary="Is the model loaded?")
+    def health() -> Health:
+        return Health(status="ok", model=card.file, classes=len(predictor.class_names))
+
+    @app.get("/model", summary="The model card")
+    def model_info() -> ModelCard:
+        return card
+
+    @app.post(
+        "/predict",
+        summary="Read the digit in an image, or classify pixel values",
+        responses=_error_responses(max_body_bytes),
+        openapi_extra={"requestBody": _request_body(model.input_size, max_body_bytes)},
+    )
+    async def predict(request: Request) -> Prediction:
+        # The body is read here, by hand, rather than declared as a parameter: FastAPI would
+        # read all of it into memory before any check, whatever its size.
+        kind = body_kind(request.headers.get("content-type"))
+        check_content_length(request.headers.get("content-length"), max_body_bytes)
+        body = await read_body(request.stream(), max_body_bytes)
+        if kind == "json":
+            x = parse_pixels(body, model.input_size)
+            return Prediction(**await run_in_threadpool(predictor.predict, x))
+        if kind == "form":
+            data, name = await _uploaded_file(request, body)
+        else:
+            data, name = body, "request body"
+        # Decoding and preprocessing take milliseconds: off the event loop, in a worker thread.
+        return Prediction(**await run_in_threadpool(predictor.predict_image, data, name))
+
+    return app
+
+
+def _error_responses(max_bytes):
+    """The 4xx answers of ``/predict`` for its OpenAPI description."""
+    statuses = {
+        400: "Malformed request: empty body, invalid JSON, broken multipart form.",
+        413: f"Request body over the size limit ({max_bytes} bytes).",
+        415: "Unsupported Content-Type.",
+        422: "Unusable content: not an image, a corrupt image, an image over "
+        f"{MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE} pixels, no digit in it; the wrong number of pixel "
+        "values, NaN or values outside [0, 1].",
+    }
+    return {status: {"model": Problem, "description": text} for status, text in statuses.items()}
+
+
+def _add_error_handlers(app):
+    """Bad input -> a JSON ``{"detail": message}`` with a 4xx status, like FastAPI's own."""
+
+    @app.exception_handler(InputError)
+    async def input_error(request, exc):
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(DataError)  # from load_image / preprocess_digit / the network
+    async def data_error(request, exc):
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+
+async def _uploaded_file(request, body):
+    """``(bytes, file name)`` of the form field ``file`` in a multipart ``body``."""
+
+    async def replay():  # the body was read already, within its size limit: hand it over again
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    try:
+        form = await Request(request.scope, replay).form(max_files=1, max_fields=16)
+    except HTTPException as exc:  # how Starlette reports a form it cannot parse
+        raise InputError(400, f"malformed multipart form: {exc.detail}") from None
+    try:
+        upload = form.get("file")
+        if upload is None:
+            raise InputError(422, "the form has no field 'file' (the image to read)")
+        if isinstance(upload, str):
+            raise InputError(422, "the form field 'file' must be a file upload, not text")
+        name = (upload.filename or "upload")[:100]
+        data = await upload.read()
+    finally:
+        await form.close()
+    if not data:
+        raise InputError(422, f"{name}: the uploaded file is empty")
+    return data, name
+
+
+def _request_body(n_values, max_bytes):
+    """The OpenAPI ``requestBody`` of ``/predict``: the three ways to send an input."""
+    binary = {"type": "string", "format": "binary"}
+    pixels = {
+        "type": "array",
+        "items": {"type": "number", "minimum": 0, "maximum": 1},
+        "minItems": n_values,
+        "maxItems": n_values,
+        "description": f"{n_values} values in [0, 1], row by row: light ink on a dark (0) "
+        "background, as the network reads them (not preprocessed again).",
+    }
+    return {
+        "required": True,
+        "description": "A picture of one digit (raw, or as the field `file` of a form), or "
+        f"pixel values. At most {max_bytes} bytes; images up to {MAX_IMAGE_SIDE}x"
+        f"{MAX_IMAGE_SIDE} pixels, prepared like `barenet predict` prepares a file.",
+        "content": {
+            "image/png": {"schema": binary},
+            "image/jpeg": {"schema": binary},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": binary},
+                    "required": ["file"],
+                }
+            },
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {
+                            "type": "object",
+                            "properties": {"pixels": pixels},
+                            "required": ["pixels"],
+                            "additionalProperties": False,
+                        },
+                        pixels,
+                    ]
+                }
+            },
+        },
+    }
