@@ -1,4 +1,5 @@
-"""The studies end to end on a small MNIST subset, the perturbations and the input gradient."""
+"""The studies end to end on a small MNIST subset and on scikit-learn's 8x8 digits, the
+perturbations and the input gradient."""
 
 import contextlib
 import io
@@ -11,16 +12,98 @@ import numpy as np
 import pytest
 
 import barenet.experiments as ex
-from barenet import NeuralNetwork
+from barenet import NeuralNetwork, load_and_preprocess_mnist
 from barenet.cli import main
 from barenet.errors import BarenetError
 from barenet.experiments import perturbations as pert
+from barenet.experiments import trial
 
 SMALL = {"train_size": 2000, "val_size": 500, "test_size": 1000, "progress": False}
+# scikit-learn's 8x8 digits: 1,137 training, 300 validation and 360 test images, no download.
+DIGITS = {"dataset": "digits", "progress": False}
 
 
 def dense_parameters(sizes):
     return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+
+
+# -- data sets ----------------------------------------------------------------------------------
+
+
+def test_a_split_of_digits_carries_what_its_networks_need():
+    data = trial.load_split(train_size=100, dataset="digits")
+    assert data["X_train"].shape == (100, 64) and data["X_test"].shape == (360, 64)
+    assert (data["n_features"], data["n_classes"], data["image_shape"]) == (64, 10, [8, 8])
+    assert data["class_names"] == [str(k) for k in range(10)]
+    assert {k: data[k] for k in trial.dataset_spec("digits")} == trial.dataset_spec("digits")
+    net = trial.build_network({"hidden_sizes": [8]}, 0, data)
+    assert (net.input_size, net.output_size, net.image_shape) == (64, 10, [8, 8])
+
+
+def test_the_spec_of_an_idx_family_is_known_without_its_files():
+    spec = trial.dataset_spec("fashion-mnist")
+    assert (spec["n_features"], spec["image_shape"]) == (784, [28, 28])
+    assert spec["class_names"][7] == "Sneaker"
+    assert trial.dataset_spec("emnist-letters")["n_classes"] == 26
+
+
+def test_an_unknown_data_set_is_refused_before_any_training():
+    with pytest.raises(BarenetError, match=r"unknown data set 'cifar'; expected one of mnist, "):
+        ex.experiment_with_architectures([[16]], dataset="cifar", progress=False)
+
+
+@pytest.mark.mnist
+def test_mnist_keeps_its_standard_split():
+    data = trial.load_split(train_size=5, val_size=5, test_size=5)
+    X_train, X_val, X_test, y_train, y_val, y_test = load_and_preprocess_mnist()
+    for name, expected in (("train", (X_train, y_train)), ("val", (X_val, y_val))):
+        np.testing.assert_array_equal(data[f"X_{name}"], expected[0][:5])
+        np.testing.assert_array_equal(data[f"y_{name}"], expected[1][:5])
+    np.testing.assert_array_equal(data["X_test"], X_test[:5])
+    assert (data["n_features"], data["image_shape"]) == (784, [28, 28])
+
+
+@pytest.fixture(scope="module")
+def digit_architectures():
+    return ex.experiment_with_architectures(
+        [[16], [32, 16]], epochs=2, seeds=1, learning_rate=0.5, **DIGITS
+    )
+
+
+def test_an_architecture_study_on_digits_builds_64_input_networks(digit_architectures):
+    assert [r["architecture"] for r in digit_architectures] == ["64-16-10", "64-32-16-10"]
+    for row in digit_architectures:
+        assert row["n_parameters"] == dense_parameters([64, *row["hidden_sizes"], 10])
+        assert row["epochs_run"] == 2 and 0.3 < row["test_accuracy"] <= 1
+    assert "64-32-16-10" in ex.architecture_table(digit_architectures)
+
+
+def test_the_other_studies_run_on_digits():
+    grid = ex.experiment_with_learning_rates({"sgd": [0.5]}, hidden_sizes=[16], epochs=1, **DIGITS)
+    assert grid[0]["epochs_run"] == 1 and "error" not in grid[0]
+    dynamics = ex.analyze_training_dynamics(epochs=1, **DIGITS)
+    assert {r["network"] for r in dynamics} == {"ReLU 64-128-64-10", "sigmoid 64-5x128-10"}
+    result = ex.learning_rate_range_test(dataset="digits", steps=50)
+    assert len(result["losses"]) > 10
+
+
+def test_robustness_on_digits_scales_pixel_strengths_to_8x8_images():
+    rows = ex.test_robustness(hidden_sizes=[32], epochs=3, learning_rate=0.5, **DIGITS)
+    strengths = {}
+    for row in rows:
+        strengths.setdefault(row["perturbation"], []).append(row["strength"])
+    assert strengths["occlusion"] == [0, 2, 3, 4, 5] and strengths["shift"] == [0, 1, 2]
+    assert strengths["rotation"] == [0, 15, 30, 45, 60]
+    assert accuracy(rows, "plain", "shift", 2) < accuracy(rows, "plain", "shift", 0) - 0.2
+
+
+def test_a_given_model_must_take_the_data_sets_pixels(tmp_path):
+    net = NeuralNetwork(784, [16], 10, seed=0)
+    with pytest.raises(BarenetError, match="takes 784 inputs and 10 classes; digits has 64 and 10"):
+        ex.test_robustness(net, dataset="digits")
+    small = NeuralNetwork(64, [16], 10, seed=0)
+    rows = ex.test_robustness(small, perturbations={"occlusion": None}, dataset="digits")
+    assert [r["strength"] for r in rows] == [0, 2, 3, 4, 5]
 
 
 # -- architectures ------------------------------------------------------------------------------
@@ -222,6 +305,55 @@ def test_perturbations_keep_shape_and_range_and_strength_zero_changes_nothing(na
     assert np.abs(out - X).max() > 0.1
 
 
+def small_images(n=6, shape=(8, 8), seed=0):
+    """``n`` images of ``shape`` with random strokes in the middle, flattened."""
+    rng = np.random.default_rng(seed)
+    height, width = shape
+    X = np.zeros((n, height, width), np.float32)
+    X[:, 2:-2, 2:-2] = rng.random((n, height - 4, width - 4))
+    return X.reshape(n, height * width)
+
+
+@pytest.mark.parametrize("name", [n for n, s in pert.PERTURBATIONS.items() if not s.needs_model])
+def test_perturbations_of_8x8_images_keep_shape_and_range(name):
+    X, fn = small_images(), pert.PERTURBATIONS[name].fn
+    np.testing.assert_allclose(fn(X, 0, np.random.default_rng(0)), X, atol=1e-6)
+    for strength in pert.default_strengths(name, (8, 8))[1:]:
+        out = fn(X, strength, np.random.default_rng(0))
+        assert out.shape == X.shape and out.dtype == X.dtype
+        assert out.min() >= 0 and out.max() <= 1 and np.abs(out - X).max() > 0.05
+    explicit = fn(X, pert.default_strengths(name, (8, 8))[-1], np.random.default_rng(0), (8, 8))
+    np.testing.assert_array_equal(explicit, out)
+
+
+def test_pixel_strengths_scale_with_the_image_and_others_do_not():
+    assert pert.default_strengths("occlusion") == (0, 4, 8, 12, 16)
+    assert pert.default_strengths("occlusion", (8, 8)) == (0, 2, 3, 4, 5)
+    assert pert.default_strengths("shift", (8, 8)) == (0, 1, 2)
+    assert pert.default_strengths("gaussian", (8, 8)) == pert.PERTURBATIONS["gaussian"].strengths
+
+
+def test_occlusion_and_shift_of_8x8_and_oblong_images():
+    out = pert.occlusion(np.ones((5, 64), np.float32), 3, np.random.default_rng(0))
+    assert np.all((out == 0).sum(axis=1) == 9)  # the central half keeps a 3x3 square inside
+    X = small_images(1, (6, 10))
+    out = pert.shift(X, 1, np.random.default_rng(0), image_shape=(6, 10)).reshape(6, 10)
+    moved = [np.roll(X.reshape(6, 10), s, axis=a) for a in (0, 1) for s in (-1, 1)]
+    assert any(np.allclose(out, m, atol=1e-6) for m in moved)
+    with pytest.raises(BarenetError, match="60 features per row are not a square image"):
+        pert.shift(X, 1, np.random.default_rng(0))
+    with pytest.raises(BarenetError, match="rotation needs square images, got 6x10"):
+        pert.rotation(X, 15, np.random.default_rng(0), image_shape=(6, 10))
+
+
+def test_fgsm_on_a_64_input_network_stays_in_range():
+    net = NeuralNetwork(64, [16], 10, seed=0)
+    X, y = small_images(4), np.arange(4)
+    out = pert.fgsm(net, X, y, 0.1)
+    assert out.shape == X.shape and out.min() >= 0 and out.max() <= 1
+    assert net.evaluate(out, y)["loss"] > net.evaluate(X, y)["loss"]
+
+
 def test_a_shift_moves_the_pixels_whole():
     X = images(1)
     out = pert.shift(X, 2, np.random.default_rng(0)).reshape(28, 28)
@@ -298,11 +430,52 @@ def test_experiment_command_prints_the_table_and_saves_results_figures_and_repor
     assert "data:image/png;base64," in (tmp_path / "report.html").read_text()
 
 
+def test_experiment_command_on_digits_writes_results_figures_and_report(tmp_path, capsys):
+    argv = "experiment architectures --dataset digits --architecture 16 --architecture 8 8"
+    argv += f" --epochs 1 --lr 0.5 -q -o {tmp_path}"
+    assert main(argv.split()) == 0
+    assert "64-8-8-10" in capsys.readouterr().out
+    rows = json.loads((tmp_path / "architectures.json").read_text())
+    assert [r["architecture"] for r in rows] == ["64-16-10", "64-8-8-10"]
+    assert [r["n_parameters"] for r in rows] == [
+        dense_parameters([64, 16, 10]),
+        dense_parameters([64, 8, 8, 10]),
+    ]
+    assert (tmp_path / "architectures.png").stat().st_size > 0
+    assert "data:image/png;base64," in (tmp_path / "report.html").read_text()
+
+
+def test_experiment_dynamics_names_its_network_by_the_data_sets_sizes(tmp_path, capsys):
+    argv = f"experiment dynamics --dataset digits --hidden 16 --epochs 1 -q -o {tmp_path}"
+    assert main(argv.split()) == 0
+    assert "relu 64-16-10" in capsys.readouterr().out
+
+
+def test_robustness_of_a_model_defaults_to_the_data_set_it_was_trained_on(tmp_path, capsys):
+    model = tmp_path / "m.npz"
+    net = NeuralNetwork(64, [16], 10, seed=0)
+    net.training_info["dataset"] = "digits"  # as `barenet train --dataset digits` records it
+    net.save_model(model)
+    argv = f"experiment robustness --model {model} --perturbations shift -q -o {tmp_path}"
+    assert main(argv.split()) == 0
+    rows = json.loads((tmp_path / "robustness.json").read_text())
+    assert [r["strength"] for r in rows] == [0, 1, 2]  # the shifts of 8x8 images
+    assert main([*argv.split(), "--dataset", "mnist"]) == 2
+    assert "takes 64 inputs and 10 classes; mnist has 784 and 10" in capsys.readouterr().err
+
+
+def test_experiment_refuses_an_unknown_data_set(capsys):
+    assert main(["experiment", "architectures", "--dataset", "cifar"]) == 2
+    assert "invalid choice: 'cifar'" in capsys.readouterr().err
+
+
 def test_experiment_help_shows_an_example_and_every_study(capsys):
     assert main(["experiment", "--help"]) == 0
     out = capsys.readouterr().out
     assert "example:\n  barenet experiment architectures " in out
     assert "{architectures,learning-rates,dynamics,robustness}" in out
+    assert "--dataset {mnist,fashion-mnist," in out
+    assert "Run a study on MNIST" not in out
 
 
 def test_an_optimizer_without_default_rates_is_refused_before_training(capsys, tmp_path):

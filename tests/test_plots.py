@@ -5,6 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from barenet import NeuralNetwork, plots
 from barenet.errors import BarenetError, DataError
 from barenet.plots import plot_history, plot_predictions
 
@@ -89,6 +90,49 @@ def test_flat_and_square_images_draw_the_same_figure(tmp_path):
     np.testing.assert_array_equal(read_png(square), read_png(flat))
 
 
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures the functions draw, kept as they are saved, to read their Axes back."""
+    kept, save = [], plots._save
+
+    def keep(fig, path):
+        kept.append(fig)
+        return save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    return kept
+
+
+def test_8x8_images_are_drawn_as_8x8_from_flat_rows(tmp_path, drawn):
+    images, labels = np.random.default_rng(0).random((4, 8, 8)), np.arange(4)
+    flat = read_png(plot_predictions(images.reshape(4, 64), labels, labels, tmp_path / "f.png"))
+    square = read_png(plot_predictions(images, labels, labels, tmp_path / "s.png"))
+    np.testing.assert_array_equal(flat, square)
+    assert flat.shape == (480, 384, 4)  # 2 x 2 cells, as for 28 x 28 images
+    np.testing.assert_array_equal(drawn[0].axes[3].get_images()[0].get_array(), images[3])
+
+
+def test_oblong_images_follow_image_shape(tmp_path, drawn):
+    images, labels = np.random.default_rng(0).random((3, 6, 10)), np.arange(3)
+    plot_predictions(images.reshape(3, 60), labels, labels, tmp_path / "o.png", image_shape=(6, 10))
+    np.testing.assert_array_equal(drawn[0].axes[2].get_images()[0].get_array(), images[2])
+
+
+def test_titles_name_the_classes_of_a_network(tmp_path, drawn):
+    names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat"]
+    names += ["Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    net = NeuralNetwork(64, [4], 10, class_names=names, seed=0)
+    images = np.zeros((2, 64))
+    plot_predictions(images, [7, 1], [7, 8], tmp_path / "n.png", class_names=net)
+    right, wrong = drawn[0].axes[:2]
+    assert right.get_title() == "pred Sneaker\ntrue Sneaker"
+    assert wrong.get_title() == "pred Bag\ntrue Trouser"
+    plot_predictions(images, [7, 1], [7, 8], tmp_path / "d.png")  # no names: the numbers
+    assert drawn[1].axes[1].get_title() == "pred 8 (true 1)"
+    with pytest.raises(DataError, match="label 7 has no name among the 3 class names"):
+        plot_predictions(images, [7, 1], [7, 1], tmp_path / "x.png", class_names=["a", "b", "c"])
+
+
 def test_figures_do_not_stay_open_in_pyplot(tmp_path):
     before = plt.get_fignums()
     plot_history(HISTORY, tmp_path / "h.png")
@@ -99,7 +143,18 @@ def test_figures_do_not_stay_open_in_pyplot(tmp_path):
 @pytest.mark.parametrize(
     "images, y_pred, probabilities, message",
     [
-        (np.zeros((3, 10, 10)), [0, 1, 2], None, r"shape \(n, 784\) or \(n, 28, 28\)"),
+        (
+            np.zeros((3, 10)),
+            [0, 1, 2],
+            None,
+            "10 pixels per row are not a square image: pass image_shape",
+        ),
+        (
+            np.zeros((3, 10, 10, 1)),
+            [0, 1, 2],
+            None,
+            r"must be \(n, height, width\) or \(n, pixels\), got \(3, 10, 10, 1\)",
+        ),
         (np.zeros((3, 784)), [0, 1], None, "3 images but 3 true labels and 2 predictions"),
         (np.zeros((3, 784)), [0, 1, 2], np.ones(2), "probabilities must have shape"),
     ],
@@ -107,3 +162,11 @@ def test_figures_do_not_stay_open_in_pyplot(tmp_path):
 def test_bad_prediction_inputs_are_refused(tmp_path, images, y_pred, probabilities, message):
     with pytest.raises(DataError, match=message):
         plot_predictions(images, [0, 1, 2], y_pred, tmp_path / "p.png", probabilities=probabilities)
+
+
+def test_an_image_shape_that_does_not_fit_is_refused(tmp_path):
+    images, labels = np.zeros((3, 64)), [0, 1, 2]
+    with pytest.raises(
+        DataError, match=r"\(3, 64\) are neither \(n, 6, 10\) images nor \(n, 60\) rows"
+    ):
+        plot_predictions(images, labels, labels, tmp_path / "p.png", image_shape=(6, 10))

@@ -64,3 +64,33 @@ def test_report_command_scores_a_saved_model_on_the_test_set(tmp_path):
     text = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "of 10000 images" in text
     assert len(EMBEDDED.findall(text)) == 5  # an untrained model has no history figure
+
+
+def test_report_command_scores_on_the_models_data_set_and_names_the_classes(tmp_path):
+    model, report = tmp_path / "m.npz", tmp_path / "r.html"
+    net = NeuralNetwork(64, [16], 10, class_names=[f"digit {k}" for k in range(10)], seed=0)
+    net.training_info["dataset"] = "digits"  # as `barenet train --dataset digits` records it
+    net.save_model(model)
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["report", str(model), "-o", str(report)]) == 0
+    text = report.read_text(encoding="utf-8")
+    assert "of 360 images" in text and "digit 7" in text
+    assert len(EMBEDDED.findall(text)) == 5  # confusion, per class, grid, mistakes, W
+
+
+def test_report_command_refuses_a_model_of_another_data_set(tmp_path, capsys):
+    model = tmp_path / "m.npz"
+    NeuralNetwork(784, [16], 10, seed=0).save_model(model)
+    assert main(["report", str(model), "--dataset", "digits", "-o", str(tmp_path / "r")]) == 2
+    assert "takes 784 inputs and 10 classes; digits has 64 and 10" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_network_whose_inputs_are_not_an_image_gets_no_image_figures(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.random((60, 30)).astype(np.float32), np.arange(60) % 3
+    net = NeuralNetwork(30, [8], 3, class_names=["low", "mid", "high"], seed=0)
+    assert net.image_shape is None
+    text = model_report(net, tmp_path / "m.html", X, y).read_text(encoding="utf-8")
+    assert len(EMBEDDED.findall(text)) == 2  # confusion matrix and per class
+    assert "high" in text

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from .activations import ACTIVATIONS
-from .cli import EXIT_FAILURE, _command, _data_dir_option, _int_at_least
-from .data import load_and_preprocess_mnist
+from .cli import EXIT_FAILURE, _command, _data_dir_option, _dataset_option, _int_at_least
+from .data import load_dataset
 from .errors import BarenetError
 from .experiments import (
     DEFAULT_ARCHITECTURES,
@@ -29,6 +29,7 @@ from .experiments import (
     robustness_table,
     test_robustness,
 )
+from .experiments.trial import architecture_name, dataset_spec
 from .io import atomic_write_bytes
 from .network import load_model
 from .optimizers import OPTIMIZERS
@@ -48,13 +49,15 @@ def add_commands(commands):
 
 
 def experiment_command(args):
-    """Run a study on MNIST and print its summary table: compare architectures, learning
-    rates (a grid per optimizer and a range test), the training dynamics of each layer, or
-    the robustness of trained networks to damaged images (noise, occlusion, shifts, rotations,
-    the FGSM attack). Every configuration runs once per seed. The output folder receives the
-    results as JSON (rewritten as each run finishes, so an interrupted study keeps them), the
-    figures as PNG and report.html with everything in one file. Runs go in parallel with
-    --workers, or on a Dask cluster with --scheduler."""
+    """Run a study on a data set (MNIST unless --dataset names another) and print its summary
+    table: compare architectures, learning rates (a grid per optimizer and a range test), the
+    training dynamics of each layer, or the robustness of trained networks to damaged images
+    (noise, occlusion, shifts, rotations, the FGSM attack). The networks get as many inputs as
+    the data set's images have pixels and one output per class. Every configuration runs once
+    per seed. The output folder receives the results as JSON (rewritten as each run finishes,
+    so an interrupted study keeps them), the figures as PNG and report.html with everything in
+    one file. Runs go in parallel with --workers, or on a Dask cluster with --scheduler."""
+    args.dataset = _dataset(args)
     out = Path(args.output_dir or Path("outputs") / args.study)
     out.mkdir(parents=True, exist_ok=True)
     common = {
@@ -65,6 +68,7 @@ def experiment_command(args):
         "val_size": args.val_size,
         "test_size": args.test_size,
         "data_dir": args.data_dir,
+        "dataset": args.dataset,
         "workers": args.workers,
         "scheduler": args.scheduler,
         "results_path": out / f"{args.study.replace('-', '_')}.json",
@@ -87,6 +91,13 @@ def experiment_command(args):
         )
         return EXIT_FAILURE
     return 0
+
+
+def _dataset(args):
+    """--dataset if given, else the data set the --model to score was trained on, else MNIST."""
+    if args.dataset is None and args.study == "robustness" and args.model:
+        return load_model(args.model).training_info.get("dataset", "mnist")
+    return args.dataset or "mnist"
 
 
 def _architectures(args, common, out):
@@ -113,6 +124,7 @@ def _learning_rates(args, common, out):
             batch_size=args.batch_size,
             train_size=args.train_size,
             data_dir=args.data_dir,
+            dataset=args.dataset,
         )
         for name in grid
     ]
@@ -148,7 +160,7 @@ def _dynamics(args, common, out):
     networks = None
     if args.hidden or args.activation:
         hidden, activation = args.hidden or [128, 64], args.activation or "relu"
-        name = f"{activation} 784-{'-'.join(map(str, hidden))}-10"
+        name = f"{activation} {architecture_name(hidden, dataset_spec(args.dataset))}"
         networks = {name: {"hidden_sizes": hidden, "activation": activation}}
     rows = analyze_training_dynamics(
         networks,
@@ -169,7 +181,11 @@ def _robustness(args, common, out):
             perturbations=args.perturbations,
             test_size=args.test_size,
             data_dir=args.data_dir,
+            dataset=args.dataset,
         )
+        # No jobs run, so nothing wrote the results file as the runs finished: write it now.
+        text = json.dumps(rows, indent=1).encode("utf-8")
+        atomic_write_bytes(common["results_path"], text)
     else:
         rows = test_robustness(
             perturbations=args.perturbations,
@@ -194,15 +210,23 @@ STUDIES = {
 
 
 def report_command(args):
-    """Write one self-contained HTML report of a saved model, scored on the 10,000 MNIST test
-    images: its key numbers (accuracy, loss, architecture, training), the per-class table, and
-    figures embedded in the file: training history, confusion matrix, precision and recall per
-    digit, sample predictions, the most confident mistakes and the first layer's weights."""
+    """Write one self-contained HTML report of a saved model, scored on the test images of
+    the data set it was trained on (or --dataset): its key numbers (accuracy, loss,
+    architecture, training), the per-class table, and figures embedded in the file: training
+    history, confusion matrix, precision and recall per class, sample predictions, the most
+    confident mistakes and the first layer's weights, labelled with the model's class names."""
     from .report import model_report
 
     net = load_model(args.model)
-    _, _, X_test, _, _, y_test = load_and_preprocess_mnist(
-        args.data_dir, validation_size=0, dtype=net.dtype
+    name = args.dataset or net.training_info.get("dataset", "mnist")
+    spec = dataset_spec(name)  # checked before the data is loaded
+    if (spec["n_features"], spec["n_classes"]) != (net.input_size, net.output_size):
+        raise BarenetError(
+            f"{args.model} takes {net.input_size} inputs and {net.output_size} classes; "
+            f"{name} has {spec['n_features']} and {spec['n_classes']}: choose with --dataset"
+        )
+    _, _, X_test, _, _, y_test = load_dataset(
+        name, args.data_dir, validation_size=0, dtype=net.dtype
     )
     path = model_report(net, args.output, X_test, y_test, title=f"barenet report: {args.model}")
     print(f"report saved to {path}")
@@ -282,6 +306,12 @@ def _add_experiment(commands):
         "--output-dir", "-o", metavar="DIR", help="for results and figures (default: outputs/STUDY)"
     )
     add("--quiet", "-q", action="store_true", help="no progress bar")
+    _dataset_option(
+        sub,
+        None,
+        "the images to train and test on (default: mnist; for robustness --model, those of "
+        "the data set the model was trained on)",
+    )
     _data_dir_option(sub)
 
 
@@ -299,5 +329,8 @@ def _add_report(commands):
         default="barenet-report.html",
         metavar="PATH",
         help="the HTML file to write",
+    )
+    _dataset_option(
+        sub, None, "test images (default: those of the data set the model was trained on)"
     )
     _data_dir_option(sub)

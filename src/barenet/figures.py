@@ -4,7 +4,9 @@ Like :mod:`barenet.plots`, each function draws a standalone matplotlib ``Figure`
 canvas (no window, no pyplot state), saves it as a PNG at ``path`` (creating the folder) and
 returns ``path`` as a Path. Sizes are stated in inches at 120 dpi: 7 x 6 inches is 840 x 720
 pixels. Study figures take the rows a study returned and average over seeds, drawing the spread
-as error bars or bands; rows of failed runs are skipped.
+as error bars or bands; rows of failed runs are skipped. Figures of one network work for any data
+set: classes are labelled by their names (``class_names``, or those of a network) and images
+are reshaped by their ``image_shape`` (square by default).
 """
 
 import math
@@ -19,7 +21,9 @@ from .errors import BarenetError
 from .experiments.perturbations import PERTURBATIONS
 from .experiments.summary import summarize
 from .metrics import confusion_matrix, per_class_metrics
-from .plots import DPI, WRONG, _check_samples, _digit, _save
+from .plots import DPI, WRONG, _check_samples, _class_names, _digit, _save
+
+FEW_CLASSES = 15  # up to this many classes fit the standard size of the per-class figures
 
 
 def _figure(width, height):
@@ -36,54 +40,84 @@ def _ok(rows):
 # -- one trained network ------------------------------------------------------------------------
 
 
-def plot_confusion_matrix(y_true, y_pred, path, n_classes=None):
-    """The confusion matrix, 7 x 6 inches: counts in the cells, colour by the fraction of the
-    true class (a power scale, so that rare confusions still show); rows are true digits."""
+def plot_confusion_matrix(y_true, y_pred, path, n_classes=None, class_names=None):
+    """The confusion matrix, 7 x 6 inches (larger beyond 15 classes): counts in the cells,
+    colour by the fraction of the true class (a power scale, so that rare confusions still
+    show); rows are true classes. The ticks name the classes by ``class_names`` (a list, or a
+    network whose names are used; default ``0``, ``1``...), which also set ``n_classes``."""
+    if class_names is not None and n_classes is None:
+        n_classes = len(_class_names(class_names))
     counts = confusion_matrix(y_true, y_pred, n_classes)
+    names = _class_names(class_names, len(counts))
     fractions = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    fig = _figure(7, 6)
+    scale = _scale(len(counts))
+    fig = _figure(7 * scale, 6 * scale)
     ax = fig.subplots()
     image = ax.imshow(fractions, cmap="Blues", norm=PowerNorm(0.3, vmin=0, vmax=1))
     for (i, j), count in np.ndenumerate(counts):
         color = "white" if fractions[i, j] > 0.4 else "black"
         ax.text(j, i, str(count), ha="center", va="center", fontsize=8, color=color)
     accuracy = np.trace(counts) / max(counts.sum(), 1)
-    classes = range(len(counts))
-    ax.set(xticks=classes, yticks=classes, xlabel="predicted digit", ylabel="true digit")
+    _class_ticks(ax.xaxis, names)
+    _class_ticks(ax.yaxis, names)
+    ax.set(xlabel="predicted class", ylabel="true class")
     ax.set_title(f"Confusion matrix: {counts.sum()} images, {accuracy:.2%} correct")
-    fig.colorbar(image, ax=ax, label="fraction of the true digit's images")
+    fig.colorbar(image, ax=ax, label="fraction of the true class's images")
     return _save(fig, path)
 
 
-def plot_per_class_metrics(y_true, y_pred, path, n_classes=None):
-    """Precision and recall of each digit as paired bars, 9 x 4.5 inches."""
+def _scale(n_classes):
+    """How much a per-class figure grows so that ``n_classes`` classes stay readable."""
+    return max(1.0, n_classes / FEW_CLASSES)
+
+
+def _class_ticks(axis, names):
+    """One tick per class, labelled with its name; names longer than two characters are
+    slanted on the x axis so that neighbours do not overlap."""
+    options = {"fontsize": 8} if len(names) > FEW_CLASSES else {}
+    if axis.axis_name == "x" and max(map(len, names)) > 2:
+        options.update(rotation=45, ha="right", rotation_mode="anchor")
+    axis.set_ticks(range(len(names)), names, **options)
+
+
+def plot_per_class_metrics(y_true, y_pred, path, n_classes=None, class_names=None):
+    """Precision and recall of each class as paired bars, 9 x 4.5 inches (wider beyond 15
+    classes), the classes named by ``class_names`` as in :func:`plot_confusion_matrix`."""
+    if class_names is not None and n_classes is None:
+        n_classes = len(_class_names(class_names))
     figures = per_class_metrics(confusion_matrix(y_true, y_pred, n_classes))
     classes = np.arange(len(figures["precision"]))
-    fig = _figure(9, 4.5)
+    names = _class_names(class_names, len(classes))
+    fig = _figure(9 * _scale(len(classes)), 4.5)
     ax = fig.subplots()
     for offset, name in ((-0.2, "precision"), (0.2, "recall")):
         ax.bar(classes + offset, figures[name] * 100, width=0.4, label=name)
     low = min(figures["precision"].min(), figures["recall"].min()) * 100
     ax.set_ylim(max(0, math.floor(low / 5) * 5 - 5), 100.5)
-    ax.set(xticks=classes, xlabel="digit", ylabel="percent")
+    _class_ticks(ax.xaxis, names)
+    ax.set(xlabel="class", ylabel="percent")
     ax.set_title(
-        "Per digit: precision (right when it says this digit) and recall (finds this digit)"
+        "Per class: precision (right when it says this class) and recall (finds this class)"
     )
     ax.grid(axis="y", alpha=0.3)
     fig.legend(loc="outside lower center", ncol=2)
     return _save(fig, path)
 
 
-def plot_confident_mistakes(images, y_true, probabilities, path, n=16):
+def plot_confident_mistakes(
+    images, y_true, probabilities, path, n=16, class_names=None, image_shape=None
+):
     """The ``n`` misclassified images the network was surest about, surest first.
 
-    ``probabilities`` is ``(m, n_classes)`` as from ``predict_proba``. Grid of 1.6 x 1.75 inches
-    per image plus a 0.5-inch headline (4 x 4 images: 768 x 900 pixels). With no mistake, a
-    4 x 2-inch figure saying so.
+    ``probabilities`` is ``(m, n_classes)`` as from ``predict_proba``; ``images``,
+    ``class_names`` and ``image_shape`` are as in :func:`barenet.plots.plot_predictions`.
+    Grid of 1.6 x 1.75 inches per image plus a 0.5-inch headline (4 x 4 images: 768 x 900
+    pixels). With no mistake, a 4 x 2-inch figure saying so.
     """
     probabilities = np.asarray(probabilities)
     y_pred = probabilities.argmax(axis=1)
-    images, y_true, y_pred = _check_samples(images, y_true, y_pred)
+    images, y_true, y_pred = _check_samples(images, y_true, y_pred, image_shape)
+    names = None if class_names is None else _class_names(class_names)
     confidence = probabilities[np.arange(len(y_pred)), y_pred]
     wrong = np.flatnonzero(y_pred != y_true)
     wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:n]
@@ -99,21 +133,27 @@ def plot_confident_mistakes(images, y_true, probabilities, path, n=16):
         if i is None:
             ax.axis("off")
         else:
-            _digit(ax, images[i], y_true[i], y_pred[i], confidence[i])
+            _digit(ax, images[i], y_true[i], y_pred[i], confidence[i], names)
     return _save(fig, path)
 
 
-def plot_first_layer_weights(weights, path, n=64):
-    """The weights into the first ``n`` hidden units, each as a 28 x 28 image (red: the unit
-    is excited by ink there, blue: inhibited), each on its own symmetric colour scale.
+def plot_first_layer_weights(weights, path, n=64, image_shape=None):
+    """The weights into the first ``n`` hidden units, each as an image (red: the unit is
+    excited by ink there, blue: inhibited), each on its own symmetric colour scale.
 
-    ``weights`` is the ``(784, hidden)`` first weight matrix or a network. Square grid of 1 inch
-    per unit plus a 0.6-inch headline (64 units: 960 x 1032 pixels).
+    ``weights`` is the ``(pixels, hidden)`` first weight matrix or a network. Each column is
+    drawn as an image of ``image_shape`` ``(height, width)``: by default the network's, or
+    square (28 x 28 for MNIST's 784 inputs, 8 x 8 for 64). Square grid of 1 inch per unit plus
+    a 0.6-inch headline (64 units: 960 x 1032 pixels).
     """
+    if image_shape is None:
+        image_shape = getattr(weights, "image_shape", None)
     W = weights.named_arrays()["layers.0.W"] if hasattr(weights, "named_arrays") else weights
     W = np.asarray(W)
-    if W.ndim != 2 or W.shape[0] != 784:
-        raise BarenetError(f"first-layer weights must have shape (784, units), got {W.shape}")
+    if W.ndim != 2:
+        raise BarenetError(f"first-layer weights must have shape (pixels, units), got {W.shape}")
+    height, width = _weight_image_shape(W.shape[0], image_shape)
+    images = W.T.reshape(-1, height, width)  # each unit's column of weights is one image
     n = min(n, W.shape[1])
     side = math.ceil(math.sqrt(n))
     fig = _figure(side, side + 0.6)
@@ -121,9 +161,27 @@ def plot_first_layer_weights(weights, path, n=64):
     for k, ax in enumerate(fig.subplots(side, side, squeeze=False).ravel()):
         ax.axis("off")
         if k < n:
-            limit = np.abs(W[:, k]).max() or 1.0
-            ax.imshow(W[:, k].reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
+            limit = np.abs(images[k]).max() or 1.0
+            ax.imshow(images[k], cmap="RdBu_r", vmin=-limit, vmax=limit)
     return _save(fig, path)
+
+
+def _weight_image_shape(n_inputs, image_shape):
+    """``(height, width)`` of the image each unit's ``n_inputs`` weights form."""
+    if image_shape is None:
+        side = math.isqrt(n_inputs)
+        if side * side != n_inputs:
+            raise BarenetError(
+                f"first-layer weights of {n_inputs} inputs are not a square image: "
+                "pass image_shape=(height, width)"
+            )
+        return side, side
+    height, width = (int(side) for side in image_shape)
+    if height * width != n_inputs:
+        raise BarenetError(
+            f"image_shape {height}x{width} does not fit first-layer weights of {n_inputs} inputs"
+        )
+    return height, width
 
 
 # -- studies ------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
-"""Figures for a trained network: learning curves and a grid of predicted digits.
+"""Figures for a trained network: learning curves and a grid of predicted images.
 
 Each function draws on a standalone matplotlib ``Figure`` rendered by the Agg (PNG) canvas,
 never through ``pyplot``: no window opens, no backend is switched for the caller, and no
 figure stays registered in pyplot's global list to leak memory. Each saves a PNG and returns
-its path.
+its path. Images are those of any data set: rows of ``height * width`` pixels, reshaped by an
+``image_shape`` or, by default, as squares (28 x 28 for MNIST's 784 pixels, 8 x 8 for 64); classes
+are shown by name when ``class_names`` are given (Fashion-MNIST's "Sneaker" rather than 7).
 """
 
 import math
@@ -16,7 +18,8 @@ from .errors import BarenetError, DataError
 
 DPI = 120
 MAX_MARKED_EPOCHS = 30
-WRONG = "#d62728"  # the red of misclassified digits
+WRONG = "#d62728"  # the red of misclassified images
+SHORT_TITLE = 8  # predicted and true names up to this many characters share one title line
 
 
 def plot_history(history, path):
@@ -63,16 +66,22 @@ def _curves(ax, epochs, history, metric, scale):
     ax.legend()
 
 
-def plot_predictions(images, y_true, y_pred, path, n=25, probabilities=None):
-    """Save a grid of the first ``n`` digits titled "pred P (true T)" as a PNG at ``path``.
+def plot_predictions(
+    images, y_true, y_pred, path, n=25, probabilities=None, class_names=None, image_shape=None
+):
+    """Save a grid of the first ``n`` images titled "pred P (true T)" as a PNG at ``path``.
 
-    ``images`` is ``(m, 784)`` or ``(m, 28, 28)``; ``y_true`` and ``y_pred`` are ``(m,)`` labels.
-    Misclassified digits get a red title and a red frame. ``probabilities``, either ``(m,)``
-    confidences of the predictions or ``(m, n_classes)`` as from ``predict_proba``, adds the
-    confidence to each title. The grid is square-ish, 1.6 x 1.75 inches per digit plus a
-    0.5-inch headline at 120 dpi (960x1110 pixels for 25 digits). Returns ``path`` as a Path.
+    ``images`` is ``(m, height * width)`` or ``(m, height, width)``; flat rows are reshaped by
+    ``image_shape`` ``(height, width)``, square by default (``(m, 784)`` -> 28 x 28; pass a
+    network's ``image_shape``). ``y_true`` and ``y_pred`` are ``(m,)`` labels, shown as their
+    ``class_names`` (a list, or a network whose names are used) when given. Misclassified
+    images get a red title and a red frame. ``probabilities``, either ``(m,)`` confidences of
+    the predictions or ``(m, n_classes)`` as from ``predict_proba``, adds the confidence to
+    each title. The grid is square-ish, 1.6 x 1.75 inches per image plus a 0.5-inch headline
+    at 120 dpi (960x1110 pixels for 25 images). Returns ``path`` as a Path.
     """
-    images, y_true, y_pred = _check_samples(images, y_true, y_pred)
+    images, y_true, y_pred = _check_samples(images, y_true, y_pred, image_shape)
+    names = None if class_names is None else _class_names(class_names)
     n = min(int(n), len(images))
     if n < 1:
         raise DataError(f"nothing to plot: n must be >= 1, got {n}")
@@ -81,28 +90,66 @@ def plot_predictions(images, y_true, y_pred, path, n=25, probabilities=None):
     rows = math.ceil(n / cols)
     fig = Figure(figsize=(1.6 * cols, 1.75 * rows + 0.5), dpi=DPI, layout="constrained")
     wrong = int(np.count_nonzero(y_true[:n] != y_pred[:n]))
-    fig.suptitle(f"{n - wrong} of {n} digits predicted correctly (wrong ones in red)", fontsize=12)
+    fig.suptitle(f"{n - wrong} of {n} images predicted correctly (wrong ones in red)", fontsize=12)
     for i, ax in enumerate(fig.subplots(rows, cols, squeeze=False).ravel()):
         if i < n:
-            _digit(ax, images[i], y_true[i], y_pred[i], confidence[i])
+            _digit(ax, images[i], y_true[i], y_pred[i], confidence[i], names)
         else:
             ax.axis("off")
     return _save(fig, path)
 
 
-def _check_samples(images, y_true, y_pred):
-    """Images as ``(m, 28, 28)`` and labels as ``(m,)`` arrays, all of the same length ``m``."""
-    images = np.asarray(images)
-    if images.ndim == 2 and images.shape[1] == 784:
-        images = images.reshape(-1, 28, 28)
-    if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise DataError(f"images must have shape (n, 784) or (n, 28, 28), got {images.shape}")
+def _check_samples(images, y_true, y_pred, image_shape=None):
+    """Images as ``(m, height, width)`` and labels as ``(m,)`` arrays, all of length ``m``.
+
+    Flat ``(m, pixels)`` images are reshaped by ``image_shape``, else as squares.
+    """
+    images = _as_images(np.asarray(images), image_shape)
     y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
     if not len(images) == len(y_true) == len(y_pred):
         raise DataError(
             f"{len(images)} images but {len(y_true)} true labels and {len(y_pred)} predictions"
         )
     return images, y_true, y_pred
+
+
+def _as_images(images, image_shape):
+    """``(m, height, width)`` images, from ``(m, height * width)`` rows or as they are.
+
+    Rows are reshaped by ``image_shape``, or as squares when it is None.
+    """
+    if image_shape is None and images.ndim == 3:
+        return images
+    if image_shape is None and images.ndim == 2:
+        side = math.isqrt(images.shape[1])
+        if side * side != images.shape[1]:
+            raise DataError(
+                f"{images.shape[1]} pixels per row are not a square image: "
+                "pass image_shape=(height, width)"
+            )
+        image_shape = (side, side)
+    if image_shape is None:
+        raise DataError(f"images must be (n, height, width) or (n, pixels), got {images.shape}")
+    height, width = (int(side) for side in image_shape)
+    if images.ndim == 2 and images.shape[1] == height * width:
+        return images.reshape(-1, height, width)
+    if images.ndim == 3 and images.shape[1:] == (height, width):
+        return images
+    raise DataError(
+        f"images of shape {images.shape} are neither (n, {height}, {width}) images "
+        f"nor (n, {height * width}) rows"
+    )
+
+
+def _class_names(class_names, n_classes=None):
+    """``class_names`` (a list, or a network whose ``class_names`` are used) as a list of str;
+    ``"0"``, ``"1"``... for ``n_classes`` when None. DataError if they are not ``n_classes``."""
+    if class_names is None:
+        return [str(k) for k in range(n_classes)]
+    names = [str(name) for name in getattr(class_names, "class_names", class_names)]
+    if n_classes is not None and len(names) != n_classes:
+        raise DataError(f"{len(names)} class names for {n_classes} classes")
+    return names
 
 
 def _confidence(probabilities, y_pred, m):
@@ -117,19 +164,33 @@ def _confidence(probabilities, y_pred, m):
     return p
 
 
-def _digit(ax, image, true, pred, confidence):
-    """One digit, white on black as in MNIST, with its title; red title and frame if wrong."""
+def _digit(ax, image, true, pred, confidence, names=None):
+    """One image, white on black as in MNIST, titled with the predicted and true classes (by
+    their ``names`` when given); red title and frame if wrong."""
     ax.imshow(image, cmap="gray", interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
     color = "black" if true == pred else WRONG
-    title = f"pred {pred} (true {true})"
+    title = _prediction_title(pred, true, names)
     if confidence is not None:
         title += f"\n{confidence:.0%} sure"
     ax.set_title(title, color=color, fontsize=10)
     for spine in ax.spines.values():
         spine.set_color(color)
         spine.set_linewidth(3 if true != pred else 0.5)
+
+
+def _prediction_title(pred, true, names):
+    """``"pred 7 (true 2)"``; long class names get a line each to fit a 1.6-inch cell."""
+    if names is None:
+        return f"pred {pred} (true {true})"
+    for label in (pred, true):
+        if not 0 <= label < len(names):
+            raise DataError(f"label {label} has no name among the {len(names)} class names")
+    pred, true = names[pred], names[true]
+    if len(pred) + len(true) <= SHORT_TITLE:
+        return f"pred {pred} (true {true})"
+    return f"pred {pred}\ntrue {true}"
 
 
 def _save(fig, path):

@@ -2,7 +2,9 @@
 
 The file needs nothing beside it (no image files, scripts or style sheets from elsewhere), so
 it can be mailed or archived as it is. :func:`write_report` lays out any sections;
-:func:`model_report` builds the report of one trained network on the MNIST test images.
+:func:`model_report` builds the report of one trained network on test images of any data set,
+naming the classes and drawing the images as the network's ``class_names`` and ``image_shape``
+say.
 """
 
 import base64
@@ -84,29 +86,44 @@ def model_report(model, path, X_test, y_test, title=None):
 
 def model_sections(net, X_test, y_test, folder, name="The network"):
     """Report sections about ``net`` (called ``name`` in the headings) scored on
-    ``(X_test, y_test)``: key numbers (accuracy,
-    loss, architecture, training), the per-class table, and figures saved as PNG in ``folder``:
-    training history (if any), confusion matrix, precision and recall per digit, sample
-    predictions, the most confident mistakes and the first layer's weights."""
+    ``(X_test, y_test)``: key numbers (accuracy, loss, architecture, training), the per-class
+    table, and figures saved as PNG in ``folder``: training history (if any), confusion matrix,
+    precision and recall per class, and, when the network knows its ``image_shape``, sample
+    predictions, the most confident mistakes and the first layer's weights. Classes are named
+    by ``net.class_names``."""
     folder = Path(folder)
     probabilities = net.predict_proba(X_test)
     y_pred = probabilities.argmax(axis=1)
     report = classification_report(y_test, y_pred, net.output_size)
     loss = net.evaluate(X_test, y_test)["loss"]
+    names = net.class_names
     figures = []
     if net.history.get("train_loss"):
         figures.append(plot_history(net.history, folder / "training_history.png"))
     figures += [
-        plot_confusion_matrix(y_test, y_pred, folder / "confusion_matrix.png"),
-        plot_per_class_metrics(y_test, y_pred, folder / "per_class.png"),
-        plot_predictions(X_test, y_test, y_pred, folder / "predictions.png", 25, probabilities),
-        plot_confident_mistakes(X_test, y_test, probabilities, folder / "mistakes.png"),
-        plot_first_layer_weights(net, folder / "first_layer_weights.png"),
+        plot_confusion_matrix(y_test, y_pred, folder / "confusion_matrix.png", class_names=names),
+        plot_per_class_metrics(y_test, y_pred, folder / "per_class.png", class_names=names),
     ]
+    if net.image_shape is not None:  # inputs that are not images have nothing to draw
+        figures += _image_figures(net, X_test, y_test, probabilities, folder)
+    table = format_classification_report(report, names)
     return [
         {"heading": f"{name}: key numbers", "numbers": _key_numbers(net, report, loss)},
-        {"heading": f"{name}: per class", "table": format_classification_report(report)},
+        {"heading": f"{name}: per class", "table": table},
         {"heading": f"{name}: figures", "figures": figures},
+    ]
+
+
+def _image_figures(net, X_test, y_test, probabilities, folder):
+    """Sample predictions, the most confident mistakes and the first layer's weights."""
+    shown = {"class_names": net.class_names, "image_shape": net.image_shape}
+    y_pred = probabilities.argmax(axis=1)
+    return [
+        plot_predictions(
+            X_test, y_test, y_pred, folder / "predictions.png", 25, probabilities, **shown
+        ),
+        plot_confident_mistakes(X_test, y_test, probabilities, folder / "mistakes.png", **shown),
+        plot_first_layer_weights(net, folder / "first_layer_weights.png"),
     ]
 
 

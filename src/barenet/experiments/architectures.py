@@ -1,4 +1,4 @@
-"""Architecture comparison: networks of several depths and widths trained alike on MNIST.
+"""Architecture comparison: networks of several depths and widths trained alike on one data set.
 
 Each run reports its parameter count, final and best validation accuracy, test accuracy,
 training time and its full per-epoch history, so accuracy can be set against size and cost.
@@ -8,7 +8,9 @@ from .. import validation as check
 from .runner import run_jobs
 from .summary import format_table, summarize
 from .trial import (
+    architecture_name,
     data_options,
+    dataset_spec,
     seeded_jobs,
     training_job,
     training_options,
@@ -24,11 +26,6 @@ METRICS = (
 )
 
 
-def architecture_name(hidden_sizes):
-    """``"784-128-64-10"``: the layer widths of an MNIST network with these hidden layers."""
-    return "-".join(str(width) for width in [784, *hidden_sizes, 10])
-
-
 def experiment_with_architectures(
     architectures=DEFAULT_ARCHITECTURES,
     *,
@@ -42,6 +39,7 @@ def experiment_with_architectures(
     val_size=None,
     test_size=None,
     data_dir=None,
+    dataset="mnist",
     workers=1,
     scheduler=None,
     results_path=None,
@@ -51,21 +49,25 @@ def experiment_with_architectures(
 
     Every network gets the same optimizer, rate, batch size and epochs; ``network`` adds other
     :class:`~barenet.NeuralNetwork` arguments (``{"activation": "tanh"}``). ``seeds``: a count
-    or a list of seeds. ``train_size``, ``val_size``, ``test_size`` take the first images of
-    each part of MNIST's standard split (all when None). ``workers``, ``scheduler``,
+    or a list of seeds. ``dataset`` names the data set (one of :data:`barenet.DATASETS`): the
+    networks get as many inputs as its images have pixels and one output per class.
+    ``train_size``, ``val_size``, ``test_size`` take the first images of each part of its
+    standard split (all when None). ``workers``, ``scheduler``,
     ``results_path``, ``progress``: how the runs are carried out, see
     :func:`~barenet.experiments.runner.run_jobs`.
 
-    A row: ``architecture`` ("784-128-64-10"), ``hidden_sizes``, ``seed``, ``n_parameters``,
+    A row: ``architecture`` ("784-128-64-10" on MNIST, "64-128-64-10" on ``digits``),
+    ``hidden_sizes``, ``seed``, ``n_parameters``,
     ``final_val_accuracy``, ``best_val_accuracy``, ``best_epoch``, ``test_accuracy``,
     ``test_loss``, ``train_time`` (seconds), ``epochs_run``, ``diverged`` and ``history`` (the
     dict of per-epoch lists from :meth:`~barenet.NeuralNetwork.train`); or, for a failed run,
     ``architecture``, ``hidden_sizes``, ``seed`` and ``error``.
     """
-    data = data_options(train_size, val_size, test_size, data_dir)
+    data = data_options(train_size, val_size, test_size, data_dir, dataset)
+    spec = dataset_spec(dataset)
     configs = []
     for hidden in map(check.hidden_sizes, architectures):
-        tags = {"architecture": architecture_name(hidden), "hidden_sizes": hidden}
+        tags = {"architecture": architecture_name(hidden, spec), "hidden_sizes": hidden}
         config = {
             **(network or {}),
             "hidden_sizes": hidden,

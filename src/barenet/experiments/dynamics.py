@@ -26,20 +26,32 @@ from .runner import run_jobs
 from .summary import format_table, summarize
 from .trial import (
     data_options,
+    dataset_spec,
     load_split,
     seeded_jobs,
     train_network,
     training_options,
 )
 
-DEFAULT_NETWORKS = {
-    "ReLU 784-128-64-10": {"hidden_sizes": [128, 64], "activation": "relu"},
-    "sigmoid 784-5x128-10": {"hidden_sizes": [128] * 5, "activation": "sigmoid"},
-}
 VANISHING_RATIO = 0.01  # first layer's gradient norm below 1% of the last layer's
 EXPLODING_RATIO = 100.0  # ... or above 100 times it
 EXPLODING_NORM = 1e3
 DEAD_FRACTION = 0.5
+
+
+def default_networks(spec=None):
+    """A ReLU network beside a deep sigmoid one (whose gradients vanish), named by their layer
+    widths for the data set of ``spec`` (a :func:`~barenet.experiments.trial.dataset_spec`
+    dict; default MNIST): ``"ReLU 784-128-64-10"`` and ``"sigmoid 784-5x128-10"``."""
+    spec = dataset_spec() if spec is None else spec
+    inputs, classes = spec["n_features"], spec["n_classes"]
+    return {
+        f"ReLU {inputs}-128-64-{classes}": {"hidden_sizes": [128, 64], "activation": "relu"},
+        f"sigmoid {inputs}-5x128-{classes}": {"hidden_sizes": [128] * 5, "activation": "sigmoid"},
+    }
+
+
+DEFAULT_NETWORKS = default_networks()  # those of MNIST
 
 
 def parameter_slices(net):
@@ -138,6 +150,7 @@ def analyze_training_dynamics(
     val_size=None,
     test_size=None,
     data_dir=None,
+    dataset="mnist",
     workers=1,
     scheduler=None,
     results_path=None,
@@ -146,14 +159,15 @@ def analyze_training_dynamics(
     """Record the per-layer dynamics of each network; one row per network, seed, epoch, layer.
 
     ``networks`` maps a name to :class:`~barenet.NeuralNetwork` arguments (default
-    :data:`DEFAULT_NETWORKS`: a ReLU network beside a deep sigmoid one, whose gradients vanish).
+    :func:`default_networks` of ``dataset``: a ReLU network beside a deep sigmoid one, whose
+    gradients vanish).
     Each row: ``network``, ``seed``, ``test_accuracy`` of the run, and the figures of
     :class:`DynamicsRecorder`; a failed run gives one row with ``network``, ``seed`` and
     ``error``. The other arguments are those of
     :func:`~barenet.experiments.architectures.experiment_with_architectures`.
     """
-    networks = DEFAULT_NETWORKS if networks is None else networks
-    data = data_options(train_size, val_size, test_size, data_dir)
+    data = data_options(train_size, val_size, test_size, data_dir, dataset)
+    networks = default_networks(dataset_spec(dataset)) if networks is None else networks
     configs = [
         ({"network": name}, {"learning_rate": learning_rate, "optimizer": optimizer, **config})
         for name, config in networks.items()

@@ -18,6 +18,7 @@ from .summary import format_table, summarize
 from .trial import (
     build_network,
     data_options,
+    dataset_spec,
     load_split,
     seeded_jobs,
     training_job,
@@ -40,6 +41,7 @@ def experiment_with_learning_rates(
     val_size=None,
     test_size=None,
     data_dir=None,
+    dataset="mnist",
     workers=1,
     scheduler=None,
     results_path=None,
@@ -54,7 +56,7 @@ def experiment_with_learning_rates(
     ``diverged``, ``history``); a rate so large that the loss diverged is not an error: the row
     says ``"diverged": True`` and holds the scores of the last finite weights.
     """
-    data = data_options(train_size, val_size, test_size, data_dir)
+    data = data_options(train_size, val_size, test_size, data_dir, dataset)
     hidden = check.hidden_sizes(hidden_sizes)
     configs = [
         (
@@ -111,6 +113,7 @@ def learning_rate_range_test(
     stop_factor=4.0,
     train_size=None,
     data_dir=None,
+    dataset="mnist",
 ):
     """One run whose rate grows from ``min_lr`` to ``max_lr`` over ``steps`` batches.
 
@@ -118,7 +121,8 @@ def learning_rate_range_test(
     fills the gradient and ``optimizer.update`` takes the step, with the rate set before each
     step (``train`` records the loss per epoch only, and this needs it per batch). The loss is
     smoothed by an exponential moving average (weight ``smoothing``, bias-corrected); the run
-    stops once the smoothed loss exceeds ``stop_factor`` times its lowest value.
+    stops once the smoothed loss exceeds ``stop_factor`` times its lowest value. The batches
+    are drawn from the first ``train_size`` training images of ``dataset`` (all when None).
 
     Returns ``{"optimizer", "hidden_sizes", "learning_rates", "losses", "smoothed_losses"`` (lists,
     one value per step taken), ``"min_loss_learning_rate"`` (rate of the lowest smoothed loss),
@@ -128,8 +132,9 @@ def learning_rate_range_test(
         raise BarenetError(f"need 0 < min_lr < max_lr, got {min_lr} and {max_lr}")
     steps = check.positive_int("steps", steps, minimum=2)
     config = {**(network or {}), "hidden_sizes": check.hidden_sizes(hidden_sizes)}
-    net = build_network({**config, "optimizer": optimizer, "learning_rate": min_lr}, seed)
-    data = load_split(train_size, 1, 1, data_dir)
+    settings = {**config, "optimizer": optimizer, "learning_rate": min_lr}
+    net = build_network(settings, seed, dataset_spec(dataset))  # fails before loading the data
+    data = load_split(**data_options(train_size, 1, 1, data_dir, dataset))
     rates = min_lr * (max_lr / min_lr) ** (np.arange(steps) / (steps - 1))
     batches = _batches(len(data["y_train"]), batch_size, steps, np.random.default_rng(seed))
     losses, smoothed = [], []

@@ -13,11 +13,18 @@ import numpy as np
 from .. import validation as check
 from ..errors import BarenetError
 from ..network import NeuralNetwork, load_model
-from .perturbations import PERTURBATIONS, GaussianNoise, input_gradient
+from .perturbations import (
+    PERTURBATIONS,
+    GaussianNoise,
+    default_strengths,
+    image_shape_of,
+    input_gradient,
+)
 from .runner import run_jobs
 from .summary import format_table, summarize
 from .trial import (
     data_options,
+    dataset_spec,
     load_split,
     seeded_jobs,
     train_network,
@@ -36,21 +43,27 @@ __all__ = [
 IMAGE_SEED = 1234  # seeds the random damage, the same for every network
 
 
-def score_perturbations(net, X, y, perturbations=None):
+def score_perturbations(net, X, y, perturbations=None, image_shape=None):
     """Accuracy of ``net`` on ``(X, y)`` under each perturbation and strength.
 
     ``perturbations`` maps names of :data:`PERTURBATIONS` to lists of strengths (None: every
-    perturbation with its default strengths). Returns rows ``{"perturbation", "strength",
-    "accuracy"}``.
+    perturbation; a None list: its :func:`~barenet.experiments.perturbations.default_strengths`
+    for the images' size). ``image_shape`` ``(height, width)`` of the images in the rows of
+    ``X`` defaults to the network's ``image_shape``, else square. Returns rows
+    ``{"perturbation", "strength", "accuracy"}``.
     """
+    if image_shape is None:
+        image_shape = getattr(net, "image_shape", None)
     rows = []
     for p, (name, strengths) in enumerate(_chosen(perturbations).items()):
         spec = PERTURBATIONS[name]
+        if strengths is None:
+            strengths = default_strengths(name, image_shape_of(X, image_shape))
         for s, strength in enumerate(strengths):
             if spec.needs_model:
                 damaged = spec.fn(net, X, y, strength)
             else:
-                damaged = spec.fn(X, strength, _image_rng(p, s))
+                damaged = spec.fn(X, strength, _image_rng(p, s), image_shape=image_shape)
             accuracy = float((net.predict(damaged) == y).mean())
             rows.append({"perturbation": name, "strength": strength, "accuracy": accuracy})
     return rows
@@ -61,16 +74,17 @@ def _image_rng(p, s):
 
 
 def _chosen(perturbations):
-    """``{name: strengths}`` with names checked against :data:`PERTURBATIONS`."""
+    """``{name: strengths}`` with names checked against :data:`PERTURBATIONS`; strengths are
+    lists, or None for the defaults (which depend on the size of the images)."""
     if perturbations is None:
-        return {name: spec.strengths for name, spec in PERTURBATIONS.items()}
+        return dict.fromkeys(PERTURBATIONS)
     if isinstance(perturbations, (list, tuple)):
         perturbations = {name: None for name in perturbations}
     unknown = sorted(set(perturbations) - set(PERTURBATIONS))
     if unknown:
         raise BarenetError(f"unknown perturbations {unknown}; choose from {sorted(PERTURBATIONS)}")
     return {
-        name: PERTURBATIONS[name].strengths if strengths is None else list(strengths)
+        name: None if strengths is None else list(strengths)
         for name, strengths in perturbations.items()
     }
 
@@ -79,7 +93,10 @@ def robustness_job(network, training, data, seed, perturbations):
     """A job: train one network, then score it under every perturbation."""
     data = load_split(**data)
     net, _ = train_network(network, training, data, seed)
-    return {"curves": score_perturbations(net, data["X_test"], data["y_test"], perturbations)}
+    curves = score_perturbations(
+        net, data["X_test"], data["y_test"], perturbations, data["image_shape"]
+    )
+    return {"curves": curves}
 
 
 def test_robustness(
@@ -97,6 +114,7 @@ def test_robustness(
     val_size=None,
     test_size=None,
     data_dir=None,
+    dataset="mnist",
     workers=1,
     scheduler=None,
     results_path=None,
@@ -104,22 +122,27 @@ def test_robustness(
 ):
     """Accuracy under damaged test images; one row per network, seed, perturbation, strength.
 
-    With ``model`` (a :class:`~barenet.NeuralNetwork` or the path of a saved one) that network
-    is scored and nothing is trained. Otherwise a ``hidden_sizes`` network is trained once per
-    seed, and, if ``noise_training`` is a noise level sigma, a second one per seed whose
-    training images get Gaussian noise of that sigma. ``perturbations``: names, or a dict of
-    name to strengths (default: all of :data:`PERTURBATIONS`). The other arguments are those of
-    :func:`~barenet.experiments.architectures.experiment_with_architectures`.
+    The test images are those of ``dataset`` (one of :data:`barenet.DATASETS`). With ``model``
+    (a :class:`~barenet.NeuralNetwork` or the path of a saved one, taking as many inputs as
+    those images have pixels) that network is scored and nothing is trained. Otherwise a
+    ``hidden_sizes`` network is trained once per seed, and, if ``noise_training`` is a noise
+    level sigma, a second one per seed whose training images get Gaussian noise of that sigma.
+    ``perturbations``: names, or a dict of name to strengths (default: all of
+    :data:`PERTURBATIONS`, with strengths in pixels scaled to the images' size, see
+    :func:`~barenet.experiments.perturbations.default_strengths`). The other arguments are
+    those of :func:`~barenet.experiments.architectures.experiment_with_architectures`.
 
     A row: ``training`` ("plain", "noise σ=0.3" or "given model"), ``seed``, ``perturbation``,
     ``strength``, ``accuracy``; a failed run gives one row with ``training``, ``seed``, ``error``.
     """
     chosen = _chosen(perturbations)
-    data = data_options(train_size, val_size, test_size, data_dir)
+    data = data_options(train_size, val_size, test_size, data_dir, dataset)
     if model is not None:
         net = model if isinstance(model, NeuralNetwork) else load_model(model)
+        _check_model_fits(net, dataset)
         split = load_split(**data)
-        rows = score_perturbations(net, split["X_test"], split["y_test"], chosen)
+        X, y = split["X_test"], split["y_test"]
+        rows = score_perturbations(net, X, y, chosen, split["image_shape"])
         return [{"training": "given model", "seed": None, **row} for row in rows]
     config = {
         "hidden_sizes": check.hidden_sizes(hidden_sizes),
@@ -150,6 +173,16 @@ def test_robustness(
 
 # pytest collects module-level functions named test_*; this one is a study, not a test.
 test_robustness.__test__ = False
+
+
+def _check_model_fits(net, dataset):
+    """A BarenetError, before any data is loaded, if ``net`` was not made for ``dataset``."""
+    spec = dataset_spec(dataset)
+    if (net.input_size, net.output_size) != (spec["n_features"], spec["n_classes"]):
+        raise BarenetError(
+            f"the model takes {net.input_size} inputs and {net.output_size} classes; "
+            f"{dataset} has {spec['n_features']} and {spec['n_classes']}: choose its data set"
+        )
 
 
 def _training_variants(noise_training):

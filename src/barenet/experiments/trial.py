@@ -1,8 +1,10 @@
 """One training run, the unit of work of the studies: data, network, training and scores.
 
-Jobs receive only small plain values (a network config, training options, subset sizes, a
-seed) and load MNIST themselves, so that nothing large is pickled to a worker; each process
-reads the files once and keeps them (see :func:`barenet.load_and_preprocess_mnist`).
+Jobs receive only small plain values (a network config, training options, the data set's name
+and subset sizes, a seed) and load their data set themselves, so that nothing large is pickled
+to a worker; each process reads the files once and keeps them (see
+:func:`barenet.load_dataset`). The network of each run is built for its data set: as many
+inputs as the images have pixels, one output per class, with the class names and image shape.
 """
 
 import numbers
@@ -11,40 +13,74 @@ import time
 import numpy as np
 
 from .. import validation as check
-from ..data import load_and_preprocess_mnist
+from ..data import DATASETS, dataset_info, load_dataset
 from ..errors import BarenetError, DivergenceError
 from ..network import NeuralNetwork
 from .runner import Job
 
-MNIST_INPUTS, MNIST_CLASSES = 784, 10
 
-
-def data_options(train_size=None, val_size=None, test_size=None, data_dir=None):
-    """The subset of MNIST a study uses, as plain values for its jobs (None: all images)."""
+def data_options(train_size=None, val_size=None, test_size=None, data_dir=None, dataset="mnist"):
+    """The data a study uses, as plain values for its jobs: the data set's name (one of
+    :data:`barenet.DATASETS`) and the first images of each part of its split (None: all)."""
     sizes = {"train_size": train_size, "val_size": val_size, "test_size": test_size}
     for name, value in sizes.items():
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise BarenetError(f"{name} must be a positive integer or None, got {value!r}")
-    return {**sizes, "data_dir": None if data_dir is None else str(data_dir)}
-
-
-def load_split(train_size=None, val_size=None, test_size=None, data_dir=None):
-    """MNIST's standard 50,000 / 10,000 / 10,000 split, each part cut to its first ``*_size``.
-
-    Returns ``{"X_train", "y_train", "X_val", "y_val", "X_test", "y_test"}``: float32
-    ``(n, 784)`` images in [0, 1] and int64 labels. The split and the order are fixed, so every
-    job of a study sees the same images whatever its seed.
-    """
-    X_train, X_val, X_test, y_train, y_val, y_test = load_and_preprocess_mnist(data_dir)
     return {
-        "X_train": X_train[:train_size],
-        "y_train": y_train[:train_size],
-        "X_val": X_val[:val_size],
-        "y_val": y_val[:val_size],
-        "X_test": X_test[:test_size],
-        "y_test": y_test[:test_size],
+        **sizes,
+        "data_dir": None if data_dir is None else str(data_dir),
+        "dataset": check_dataset(dataset),
+    }
+
+
+def check_dataset(name):
+    """``name`` if it is one of :data:`barenet.DATASETS`, else a BarenetError naming them."""
+    if name not in DATASETS:
+        raise BarenetError(f"unknown data set {name!r}; expected one of {', '.join(DATASETS)}")
+    return name
+
+
+def dataset_spec(name="mnist"):
+    """What a network for data set ``name`` needs, known without loading its images:
+    ``{"n_features", "n_classes", "class_names", "image_shape"}`` (plain lists and ints).
+
+    MNIST: 784 inputs (28 x 28), 10 classes ``"0"`` .. ``"9"``; ``digits``: 64 inputs (8 x 8).
+    """
+    return _spec(*dataset_info(check_dataset(name)))
+
+
+def _spec(class_names, image_shape):
+    """The :func:`dataset_spec` dict of these class names and ``(height, width)``."""
+    height, width = (int(side) for side in image_shape)
+    return {
+        "n_features": height * width,
+        "n_classes": len(class_names),
+        "class_names": [str(name) for name in class_names],
+        "image_shape": [height, width],
+    }
+
+
+def load_split(train_size=None, val_size=None, test_size=None, data_dir=None, dataset="mnist"):
+    """The standard split of ``dataset`` (see :func:`barenet.load_dataset`), each part cut to
+    its first ``*_size`` images. For MNIST that is 50,000 / 10,000 / 10,000.
+
+    Returns ``{"X_train", "y_train", "X_val", "y_val", "X_test", "y_test"}`` (float32
+    ``(n, n_features)`` images in [0, 1] and int64 labels) and the data set's
+    :func:`dataset_spec` keys (``n_features``, ``n_classes``, ``class_names``,
+    ``image_shape``). The split and the order are fixed, so every job of a study sees the same
+    images whatever its seed.
+    """
+    split = load_dataset(check_dataset(dataset), data_dir)
+    return {
+        "X_train": split.X_train[:train_size],
+        "y_train": split.y_train[:train_size],
+        "X_val": split.X_val[:val_size],
+        "y_val": split.y_val[:val_size],
+        "X_test": split.X_test[:test_size],
+        "y_test": split.y_test[:test_size],
+        **_spec(split.class_names, split.image_shape),
     }
 
 
@@ -60,22 +96,30 @@ def seed_list(seeds):
     return seeds
 
 
-def build_network(network, seed):
-    """``NeuralNetwork(784, ..., 10, seed=seed, **network)``: bad settings fail here, early."""
-    return NeuralNetwork(
-        input_size=MNIST_INPUTS, output_size=MNIST_CLASSES, seed=seed, **dict(network)
-    )
+def build_network(network, seed, spec=None):
+    """``NeuralNetwork(n_features, ..., n_classes, seed=seed, **network)`` for the data set
+    described by ``spec`` (a :func:`dataset_spec` or :func:`load_split` dict; default MNIST),
+    with its class names and image shape. Bad settings fail here, early."""
+    spec = dataset_spec() if spec is None else spec
+    shape = {
+        "input_size": spec["n_features"],
+        "output_size": spec["n_classes"],
+        "class_names": spec["class_names"],
+        "image_shape": spec["image_shape"],
+    }
+    return NeuralNetwork(seed=seed, **{**shape, **dict(network)})
 
 
 def train_network(network, training, data, seed, callbacks=()):
-    """Train a fresh network on ``data`` (from :func:`load_split`); returns ``(net, scores)``.
+    """Train a fresh network on ``data`` (from :func:`load_split`, whose data set sets the
+    network's inputs, outputs and class names); returns ``(net, scores)``.
 
     ``network`` holds :class:`~barenet.NeuralNetwork` arguments, ``training`` those of
     :meth:`~barenet.NeuralNetwork.train`. A run whose loss diverges is not an error here: it
     keeps the last finite weights and its scores say ``"diverged": True``, since a study of
     learning rates is expected to find rates that are too large.
     """
-    net = build_network(network, seed)
+    net = build_network(network, seed, data)
     start = time.perf_counter()
     diverged = False
     try:
@@ -131,13 +175,23 @@ def training_options(epochs, batch_size, **extra):
 def seeded_jobs(fn, configs, seeds, **shared):
     """One :class:`~barenet.experiments.runner.Job` per network config and seed.
 
-    ``configs`` is a list of ``(tags, network_config)``; each config is built once here, so that
-    a bad setting fails now rather than in every job. ``shared`` goes to every call of ``fn``.
+    ``configs`` is a list of ``(tags, network_config)``; each config is built once here, for
+    the data set named in ``shared["data"]`` (default MNIST), so that a bad setting fails now
+    rather than in every job. ``shared`` goes to every call of ``fn``.
     """
+    spec = dataset_spec(shared.get("data", {}).get("dataset", "mnist"))
     jobs = []
     for tags, config in configs:
-        build_network(config, seed=0)
+        build_network(config, seed=0, spec=spec)
         for seed in seed_list(seeds):
             kwargs = {"network": config, "seed": seed, **shared}
             jobs.append(Job(fn, kwargs, {**tags, "seed": seed}))
     return jobs
+
+
+def architecture_name(hidden_sizes, spec=None):
+    """``"784-128-64-10"``: the layer widths of a network with these hidden layers for the data
+    set of ``spec`` (a :func:`dataset_spec` dict; default MNIST)."""
+    spec = dataset_spec() if spec is None else spec
+    widths = [spec["n_features"], *hidden_sizes, spec["n_classes"]]
+    return "-".join(str(width) for width in widths)
