@@ -213,7 +213,7 @@ def plot_architectures(rows, path):
     curve_ax.set_title("Learning curves")
     for ax in (size_ax, time_ax, curve_ax):
         ax.grid(alpha=0.3)
-    for ax, form in ((size_ax, "{:,.0f}"), (time_ax, "{:g}")):
+    for ax, form in ((size_ax, _compact), (time_ax, "{:g}".format)):
         ax.margins(x=0.15, y=0.1)
         _plain_log_ticks(ax.xaxis, form)
     fig.legend(title="architecture", loc="outside right upper", fontsize=9)
@@ -221,11 +221,19 @@ def plot_architectures(rows, path):
     return _save(fig, path)
 
 
+def _compact(count):
+    """``20000`` -> ``"20k"``, ``1500000`` -> ``"1.5M"``: short labels for parameter counts."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if count >= size:
+            return f"{count / size:g}{suffix}"
+    return f"{count:g}"
+
+
 def _plain_log_ticks(axis, form):
-    """Ticks at 1, 2 and 5 times powers of ten, written as plain numbers, on a log axis:
-    spans of less than a decade get readable labels instead of crowded 3x10^-1 ones."""
+    """Ticks at 1, 2 and 5 times powers of ten, written as plain numbers by ``form``, on a log
+    axis: spans of less than a decade get readable labels instead of crowded 3x10^-1 ones."""
     axis.set_major_locator(LogLocator(subs=(1, 2, 5)))
-    axis.set_major_formatter(FuncFormatter(lambda value, _: form.format(value)))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: form(value)))
     axis.set_minor_formatter(NullFormatter())
 
 
