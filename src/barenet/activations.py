@@ -50,12 +50,14 @@ class ReLU(Activation):
 
     name = "relu"
 
+    # --8<-- [start:relu]
     def forward(self, Z, out):
         return np.maximum(Z, 0, out=out)
 
     def backward(self, dA, Z, A):
         # Multiplying by the boolean mask is one pass and keeps dA's buffer.
         return np.multiply(dA, A > 0, out=dA)
+        # --8<-- [end:relu]
 
 
 class LeakyReLU(Activation):

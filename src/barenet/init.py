@@ -11,8 +11,10 @@ import math
 
 def xavier_uniform(rng, n_in, n_out, dtype):
     """Uniform on ``[-r, r]`` with ``r = sqrt(6 / (n_in + n_out))`` (the seed's initialisation)."""
+    # --8<-- [start:xavier_uniform]
     r = math.sqrt(6.0 / (n_in + n_out))
     return rng.uniform(-r, r, size=(n_in, n_out)).astype(dtype)
+    # --8<-- [end:xavier_uniform]
 
 
 def xavier_normal(rng, n_in, n_out, dtype):
@@ -22,7 +24,9 @@ def xavier_normal(rng, n_in, n_out, dtype):
 
 def he_normal(rng, n_in, n_out, dtype):
     """Normal with standard deviation ``sqrt(2 / n_in)``, for ReLU networks."""
+    # --8<-- [start:he_normal]
     return rng.normal(0.0, math.sqrt(2.0 / n_in), size=(n_in, n_out)).astype(dtype)
+    # --8<-- [end:he_normal]
 
 
 def he_uniform(rng, n_in, n_out, dtype):

@@ -92,11 +92,14 @@ class Dense(Layer):
     def forward(self, X, training=False):
         self.X = X
         Y = self._buffer("_Y", (len(X), self.n_out), self.W.dtype)
+        # --8<-- [start:dense_forward]
         np.matmul(X, self.W, out=Y)
         Y += self.b
+        # --8<-- [end:dense_forward]
         return Y
 
     def backward(self, dY):
+        # --8<-- [start:dense_backward]
         np.matmul(self.X.T, dY, out=self.dW)
         # db = 1^T dY: the column sums, as a matrix-vector product (faster than np.sum here).
         ones = self._buffer("_ones", (len(dY),), dY.dtype)
@@ -106,6 +109,7 @@ class Dense(Layer):
             return None
         dX = self._buffer("_dX", self.X.shape, dY.dtype)
         return np.matmul(dY, self.W.T, out=dX)
+        # --8<-- [end:dense_backward]
 
     def config(self):
         return {"kind": self.kind, "n_in": self.n_in, "n_out": self.n_out, "init": self.init}
@@ -158,11 +162,13 @@ class Dropout(Layer):
         self.active = training and self.rate > 0
         if not self.active:
             return X
+        # --8<-- [start:dropout_forward]
         mask = self._buffer("_mask", X.shape, X.dtype)
         np.greater_equal(self.rng.random(X.shape, dtype=X.dtype), self.rate, out=mask)
         mask *= 1.0 / (1.0 - self.rate)
         # Not in place: the activation before may need its own output in its backward pass.
         return np.multiply(X, mask, out=self._buffer("_Y", X.shape, X.dtype))
+        # --8<-- [end:dropout_forward]
 
     def backward(self, dY):
         return np.multiply(dY, self._mask, out=dY) if self.active else dY
@@ -212,6 +218,7 @@ class BatchNorm(Layer):
         if not training:
             scale = self.gamma / np.sqrt(self.running_var + self.eps)
             return (X - self.running_mean) * scale + self.beta
+        # --8<-- [start:batchnorm_forward]
         mean, var = X.mean(axis=0), X.var(axis=0)
         m = self.momentum
         self.running_mean *= m
@@ -221,13 +228,16 @@ class BatchNorm(Layer):
         self.inv_std = 1.0 / np.sqrt(var + self.eps)
         self.x_hat = (X - mean) * self.inv_std
         return self.x_hat * self.gamma + self.beta
+        # --8<-- [end:batchnorm_forward]
 
     def backward(self, dY):
+        # --8<-- [start:batchnorm_backward]
         np.sum(dY * self.x_hat, axis=0, out=self.dgamma)
         np.sum(dY, axis=0, out=self.dbeta)
         centred = dY - dY.mean(axis=0)
         centred -= self.x_hat * (self.dgamma / len(dY))
         return centred * (self.gamma * self.inv_std)
+        # --8<-- [end:batchnorm_backward]
 
     def config(self):
         return {"kind": self.kind, "n": self.n, "momentum": self.momentum, "eps": self.eps}

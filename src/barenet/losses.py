@@ -16,9 +16,11 @@ import numpy as np
 
 def softmax(Z, out=None):
     """Row-wise softmax of ``Z (batch, classes)``; writes into ``out`` (may be ``Z``)."""
+    # --8<-- [start:softmax]
     out = np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
     np.exp(out, out=out)
     out /= out.sum(axis=1, keepdims=True)
+    # --8<-- [end:softmax]
     return out
 
 
@@ -41,6 +43,7 @@ def softmax_cross_entropy(Z, y, dZ):
     (it may be ``Z`` itself). The *sum* of the per-sample losses is returned so that callers can
     average over an epoch of unequal batches; the gradient is already divided by ``B``.
     """
+    # --8<-- [start:softmax_cross_entropy]
     rows = np.arange(len(y))
     np.subtract(Z, Z.max(axis=1, keepdims=True), out=dZ)  # shifted logits
     picked = dZ[rows, y]  # Z_{i,y_i} - m_i, taken before exp overwrites the buffer
@@ -50,4 +53,5 @@ def softmax_cross_entropy(Z, y, dZ):
     dZ /= sums[:, None]  # dZ is now P
     dZ[rows, y] -= 1
     dZ *= 1.0 / len(y)
+    # --8<-- [end:softmax_cross_entropy]
     return loss

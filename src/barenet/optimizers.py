@@ -78,6 +78,7 @@ class SGD(Optimizer):
 
     def update(self, params, grads):
         self.t += 1
+        # --8<-- [start:sgd_update]
         step = np.multiply(grads, self.learning_rate, out=self._tmp)  # lr * g
         if self.velocity is None:
             params -= step
@@ -91,6 +92,7 @@ class SGD(Optimizer):
             params += step
         else:
             params += v
+        # --8<-- [end:sgd_update]
 
     def config(self):
         return {**super().config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -126,6 +128,7 @@ class RMSprop(Optimizer):
 
     def update(self, params, grads):
         self.t += 1
+        # --8<-- [start:rmsprop_update]
         s, tmp = self.square_avg, self._tmp
         s *= self.rho
         np.square(grads, out=tmp)
@@ -136,6 +139,7 @@ class RMSprop(Optimizer):
         np.divide(grads, tmp, out=tmp)
         tmp *= self.learning_rate
         params -= tmp
+        # --8<-- [end:rmsprop_update]
 
     def config(self):
         return {**super().config(), "rho": self.rho, "eps": self.eps}
@@ -175,6 +179,7 @@ class Adam(Optimizer):
 
     def update(self, params, grads):
         self.t += 1
+        # --8<-- [start:adam_update]
         b1, b2, M, V, tmp = self.beta1, self.beta2, self.M, self.V, self._tmp
         M *= b1
         M += grads
@@ -191,6 +196,7 @@ class Adam(Optimizer):
         tmp += self.eps / scale
         np.divide(M, tmp, out=tmp)
         params -= tmp
+        # --8<-- [end:adam_update]
 
     def config(self):
         return {**super().config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
@@ -217,6 +223,7 @@ class AdamW(Adam):
         self.weight_decay = _check_rate("weight_decay", weight_decay, low_inclusive=True)
 
     def update(self, params, grads):
+        # --8<-- [start:adamw_update]
         if self.weight_decay:
             decay = self.learning_rate * self.weight_decay
             if self.decay_mask is None:
@@ -226,6 +233,7 @@ class AdamW(Adam):
                 self._tmp *= decay
                 params -= self._tmp
         super().update(params, grads)
+        # --8<-- [end:adamw_update]
 
     def config(self):
         return {**super().config(), "weight_decay": self.weight_decay}
