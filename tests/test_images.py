@@ -208,3 +208,16 @@ def test_a_real_small_file_of_many_pixels_is_refused():
     assert len(buffer.getvalue()) < 100_000
     with pytest.raises(DataError, match="9000x5000 pixels"):
         load_image(buffer.getvalue())
+
+
+def test_photos_are_turned_upright_by_their_exif_orientation(tmp_path):
+    # A phone stores a portrait photo as a landscape image plus the tag "rotate 90 degrees".
+    upright = np.zeros((60, 40), np.uint8)
+    upright[5:20, 5:35] = 255  # a bar near the top
+    stored = Image.fromarray(np.rot90(upright))  # what the sensor wrote (turned left)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: turn 90 degrees clockwise to view
+    stored.save(tmp_path / "photo.jpg", exif=exif, quality=95)
+    grey = load_image(tmp_path / "photo.jpg")
+    assert grey.shape == (60, 40)
+    assert grey[5:20, 5:35].mean() > 0.9 and grey[30:, :].mean() < 0.1

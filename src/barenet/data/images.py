@@ -11,7 +11,7 @@ import os
 import warnings
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from barenet.errors import DataError, DataNotFoundError
 
@@ -45,7 +45,8 @@ def load_image(source):
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(source) as image:
                 _check_size(image, name)
-                grey = _to_grey(image)
+                # Phone photos are stored sideways with an EXIF tag saying how to turn them.
+                grey = _to_grey(ImageOps.exif_transpose(image))
     except DataError:
         raise
     except FileNotFoundError:

@@ -77,8 +77,8 @@ class Predictor:
         if height * width != self.net.input_size:
             raise InputError(
                 422,
-                f"this model reads {self.net.input_size} values, not {height}x{width} images: "
-                "send JSON pixel values",
+                f"this model reads {self.net.input_size} values, not images: send JSON pixel "
+                "values",
             )
         return self.predict(image_input(data, name, self.image_shape))
 
@@ -221,7 +221,8 @@ def _request_body(n_values, max_bytes):
                     "type": "object",
                     "properties": {"file": binary},
                     "required": ["file"],
-                }
+                },
+                "encoding": {"file": {"contentType": "image/png, image/jpeg, image/*"}},
             },
             "application/json": {
                 "schema": {

@@ -59,6 +59,9 @@ def _listen(host, port):
         # Restarting the server right after stopping it must not fail on "address in use".
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(address)
+        # Listening now, before uvicorn starts: a client that reads the printed address and
+        # connects at once waits in the queue instead of being refused.
+        listener.listen(2048)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise BarenetError(f"cannot listen on {host}:{port}: {reason}") from None

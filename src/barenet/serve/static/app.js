@@ -16,6 +16,7 @@
 const PEN_WIDTH = 20; // canvas pixels: 2 of the 28 MNIST pixels, about MNIST's pen
 const THROTTLE_MS = 150; // at most one request per 150 ms while drawing
 const MAX_UPLOAD_BYTES = 2 * 1024 * 1024; // the server refuses larger bodies
+const SHRUNK_SIDE = 1600; // a larger photo is scaled to this longest side before it is sent
 
 const canvas = document.getElementById("canvas");
 const pen = canvas.getContext("2d");
@@ -246,24 +247,45 @@ document.getElementById("clear").addEventListener("click", () => {
 // A photo or scan of a digit goes to the same endpoint as a multipart form; the server prepares
 // it like the drawing. The drawing itself is left as it is.
 uploadInput.addEventListener("change", async () => {
-  const file = uploadInput.files[0];
+  const chosen = uploadInput.files[0];
   uploadInput.value = ""; // so that choosing the same file again sends it again
-  if (!file) return;
-  if (file.size > MAX_UPLOAD_BYTES) {
-    setStatus(`${file.name} is larger than 2 MB: try a smaller photo`, true);
-    return;
-  }
-  const form = new FormData();
-  form.append("file", file);
+  if (!chosen) return;
   drawingId += 1; // an answer still coming for the drawing must not replace this one
-  setStatus(`reading ${file.name}…`);
+  setStatus(`reading ${chosen.name}…`);
   try {
+    const form = new FormData();
+    form.append("file", await smallEnough(chosen));
     showAnswer(await postPrediction(form, null), "upload", strokes);
-    setStatus(`read from ${file.name}`);
+    setStatus(`read from ${chosen.name}`);
   } catch (error) {
     setStatus(error.message, true);
   }
 });
+
+// A phone's photo is often larger than the server takes (2 MB). Such a file is decoded here and
+// sent again as a JPEG of at most SHRUNK_SIDE pixels a side: the digit is shrunk to 20x20 pixels
+// in the end anyway. Smaller files are sent as they are, to be prepared exactly as
+// `barenet predict` prepares a file; so is anything the browser cannot decode, and the server
+// says what is wrong with it.
+async function smallEnough(file) {
+  if (file.size <= MAX_UPLOAD_BYTES) return file;
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file); // turned upright as the photo's EXIF data says
+  } catch {
+    return file;
+  }
+  const scale = Math.min(1, SHRUNK_SIDE / Math.max(bitmap.width, bitmap.height));
+  const shrunk = document.createElement("canvas");
+  shrunk.width = Math.max(1, Math.round(bitmap.width * scale));
+  shrunk.height = Math.max(1, Math.round(bitmap.height * scale));
+  const context = shrunk.getContext("2d");
+  context.fillStyle = "#fff"; // transparent parts count as white paper, as on the server
+  context.fillRect(0, 0, shrunk.width, shrunk.height);
+  context.drawImage(bitmap, 0, 0, shrunk.width, shrunk.height);
+  const jpeg = await new Promise((resolve) => shrunk.toBlob(resolve, "image/jpeg", 0.9));
+  return new File([jpeg], file.name, { type: "image/jpeg" });
+}
 
 // -- the model card -------------------------------------------------------------------------
 

@@ -1,0 +1,372 @@
+"""The drawing page in a real browser: ``barenet serve`` in a subprocess, Chromium driven by
+Playwright, digits drawn on the canvas with the mouse (and a finger, on a phone-sized screen).
+
+Each digit is an MNIST test image of known label traced as strokes: for every row of the 28x28
+image, the pen goes down at the start of each run of ink and moves to its end, with the page's
+pen about 2 MNIST pixels wide. The page must then show that digit and probabilities summing to
+1, exactly as the server answers for the canvas it sent. Requests to any host but 127.0.0.1 are
+blocked and recorded: the page must work offline. Screenshots go to ``test-artifacts/`` (or
+``$BARENET_TEST_ARTIFACTS``).
+
+Needs Playwright for Python and Debian's Chromium (``apt-get install chromium``); Playwright's
+own browser download is not used. Without them the test is skipped, except in CI (``CI`` set),
+where it fails.
+"""
+
+import base64
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from barenet import NeuralNetwork, load_and_preprocess_mnist
+from barenet.serve.inputs import MAX_BODY_BYTES
+
+pytestmark = pytest.mark.mnist
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ARTIFACTS = Path(
+    os.environ.get("BARENET_TEST_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts")
+)
+LABELS = [0, 2, 4, 7, 9]  # the digits drawn: round, curved, straight, crossed, looped
+TIMEOUT_MS = 15_000
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # straight to 127.0.0.1
+
+
+# -- the browser, the model and the server -------------------------------------------------------
+
+
+def _playwright_or_fail():
+    """``sync_playwright``; skip (fail in CI) when Playwright or Chromium is missing."""
+    missing = []
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing.append("Playwright for Python (pip install playwright)")
+    if not os.access(CHROMIUM, os.X_OK):
+        missing.append(f"Chromium at {CHROMIUM} (apt-get install chromium)")
+    if missing:
+        message = "the browser test needs " + " and ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_playwright = _playwright_or_fail()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_and_preprocess_mnist()
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory, mnist):
+    """A network trained for 3 epochs on MNIST (~97%; about a second), saved to a file."""
+    X_train, _, X_test, y_train, _, y_test = mnist
+    net = NeuralNetwork(784, [128], 10, optimizer="adam", learning_rate=0.003, seed=0)
+    net.train(X_train, y_train, epochs=3, batch_size=64, verbose=False)
+    net.training_info["test_accuracy"] = net.calculate_accuracy(X_test, y_test)
+    path = tmp_path_factory.mktemp("browser") / "model.npz"
+    net.save_model(path)
+    return path, net
+
+
+@pytest.fixture(scope="module")
+def server(model_file):
+    """The address of ``barenet serve MODEL --port 0`` running in a subprocess."""
+    command = [sys.executable, "-m", "barenet", "serve", str(model_file[0])]
+    process = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = _first_line(process.stdout, timeout=60)
+        found = re.search(r"at (http://127\.0\.0\.1:\d+) \(Ctrl\+C to stop\)", line)
+        assert found, f"barenet serve printed {line!r}; stderr: {_rest(process)}"
+        url = found.group(1)
+        assert _get_json(url + "/health")["status"] == "ok"
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _first_line(stream, timeout):
+    """The first line of ``stream``, waiting at most ``timeout`` seconds."""
+    lines = queue.Queue()
+    threading.Thread(target=lambda: lines.put(stream.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        pytest.fail(f"barenet serve printed nothing in {timeout} s")
+
+
+def _rest(process):
+    process.kill()
+    return process.communicate(timeout=10)[1]
+
+
+def _get_json(url, data=None, content_type=None):
+    """GET (or POST ``data``) ``url`` and decode its JSON answer."""
+    request = urllib.request.Request(url, data=data)
+    if content_type:
+        request.add_header("Content-Type", content_type)
+    with NO_PROXY.open(request, timeout=30) as answer:
+        return json.load(answer)
+
+
+@pytest.fixture
+def offline_page(browser, server):
+    """``(page, blocked, errors)``: a desktop page of the server; requests to other hosts are
+    blocked and listed in ``blocked``, console errors and uncaught exceptions in ``errors``."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page, blocked, errors = _watched_page(context)
+    page.goto(server)
+    yield page, blocked, errors
+    context.close()
+
+
+def _watched_page(context):
+    blocked, errors = [], []
+
+    def only_this_machine(route):
+        if urlparse(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_this_machine)
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return page, blocked, errors
+
+
+# -- drawing ---------------------------------------------------------------------------------------
+
+
+def ink_runs(image):
+    """``[(row, first column, last column)]`` of every run of ink (> 0.5) in a 28x28 image."""
+    runs = []
+    for row, ink in enumerate(image > 0.5):
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], ink.astype(np.int8), [0]])))
+        runs += [(row, int(start), int(stop) - 1) for start, stop in zip(edges[::2], edges[1::2])]
+    return runs
+
+
+def draw_digit(page, image, touch=False):
+    """Trace a 28x28 image on the canvas, one stroke per run of ink; returns the stroke count."""
+    box = page.locator("#canvas").bounding_box()
+    cell = box["width"] / 28  # one MNIST pixel in CSS pixels
+
+    def at(row, col):
+        return box["x"] + (col + 0.5) * cell, box["y"] + (row + 0.5) * cell
+
+    runs = ink_runs(image)
+    touchscreen = page.context.new_cdp_session(page) if touch else None
+    for row, first, last in runs:
+        x0, y0 = at(row, first)
+        x1, _ = at(row, last)
+        steps = max(1, last - first)
+        if touchscreen is None:
+            page.mouse.move(x0, y0)
+            page.mouse.down()
+            page.mouse.move(x1, y0, steps=steps)
+            page.mouse.up()
+        else:  # a finger, through Chrome's input events: pointerType "touch"
+            for i, kind in enumerate(["touchStart", *["touchMove"] * steps, "touchEnd"]):
+                x = x0 + (x1 - x0) * min(i, steps) / steps
+                points = [] if kind == "touchEnd" else [{"x": x, "y": y0}]
+                touchscreen.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+    return len(runs)
+
+
+def wait_for_answer(page, strokes):
+    """Wait until the page shows its answer for the drawing of ``strokes`` strokes."""
+    page.wait_for_function(
+        """n => document.querySelector('#prediction').dataset.strokes === String(n)
+                && document.body.dataset.busy === 'false'""",
+        arg=strokes,
+        timeout=TIMEOUT_MS,
+    )
+
+
+def shown(page):
+    """What the page shows: ``(class text, [probability of each bar], index of the best bar)``."""
+    bars = page.locator("#probabilities .bar")
+    probabilities = [
+        float(p) for p in bars.evaluate_all("bs => bs.map(b => b.dataset.probability)")
+    ]
+    best = bars.evaluate_all("bs => bs.findIndex(b => b.classList.contains('best'))")
+    return page.locator("#predicted-class").inner_text(), probabilities, best
+
+
+def canvas_png(page):
+    """The bytes of the PNG the canvas holds now."""
+    url = page.evaluate("document.querySelector('#canvas').toDataURL('image/png')")
+    return base64.b64decode(url.split(",", 1)[1])
+
+
+def seen_has_ink(page):
+    """Whether the small 'what the network sees' canvas shows anything."""
+    return page.evaluate(
+        """() => { const c = document.querySelector('#seen');
+                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                   return d.some((v, i) => i % 4 === 0 && v > 0); }"""
+    )
+
+
+def chosen_digits(mnist, net):
+    """One test image for each of LABELS that the network reads right, confidently, from the
+    arrays: ``[(label, 28x28 image)]``."""
+    _, _, X_test, _, _, y_test = mnist
+    probabilities = net.predict_proba(X_test[:1000])
+    digits = []
+    for label in LABELS:
+        confident = np.flatnonzero((y_test[:1000] == label) & (probabilities[:, label] > 0.95))
+        digits.append((label, X_test[confident[0]].reshape(28, 28)))
+    return digits
+
+
+# -- the tests -------------------------------------------------------------------------------------
+
+
+def test_drawn_digits_are_read_and_shown(offline_page, server, mnist, model_file):
+    page, blocked, errors = offline_page
+    page.wait_for_selector("#model-card [data-field=test_accuracy]", timeout=TIMEOUT_MS)
+    for label, image in chosen_digits(mnist, model_file[1]):
+        page.click("#clear")
+        strokes = draw_digit(page, image)
+        wait_for_answer(page, strokes)
+        text, probabilities, best = shown(page)
+        assert text == str(label), f"drew a {label}, the page shows {text}"
+        assert len(probabilities) == 10 and sum(probabilities) == pytest.approx(1, abs=0.01)
+        assert best == label and probabilities[label] == max(probabilities)
+        assert seen_has_ink(page)
+        # The page shows the server's answer for exactly what is on the canvas.
+        answer = _get_json(server + "/predict", canvas_png(page), "image/png")
+        np.testing.assert_allclose(probabilities, answer["probabilities"], atol=1e-6)
+        if label == LABELS[-1]:
+            _screenshot(page, "desktop.png", full_page=True)
+    assert blocked == [] and errors == []
+
+
+def test_clear_starts_again(offline_page, mnist, model_file):
+    page, blocked, errors = offline_page
+    label, image = chosen_digits(mnist, model_file[1])[0]
+    wait_for_answer(page, draw_digit(page, image))
+    assert page.locator("#predicted-class").inner_text() == str(label)
+    page.click("#clear")
+    text, probabilities, best = shown(page)
+    assert (text, best) == ("?", -1) and probabilities == [0.0] * 10
+    assert page.locator("#prediction").get_attribute("data-strokes") == "0"
+    assert not seen_has_ink(page)
+    assert page.evaluate(  # the canvas is black again
+        """() => { const c = document.querySelector('#canvas');
+                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                   return d.every((v, i) => i % 4 === 3 || v === 0); }"""
+    )
+    assert blocked == [] and errors == []
+
+
+def test_upload_a_photo_of_a_digit(offline_page, mnist, model_file, tmp_path):
+    page, blocked, errors = offline_page
+    label, image = chosen_digits(mnist, model_file[1])[1]
+    # A photo-like picture: dark ink on light paper, larger than MNIST, as a JPEG.
+    pixels = np.round((1 - image) * 255).astype(np.uint8)
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray(pixels).resize((200, 200), Image.Resampling.BICUBIC).save(photo, quality=90)
+    page.set_input_files("#upload", str(photo))
+    page.wait_for_selector("#prediction[data-source=upload]", timeout=TIMEOUT_MS)
+    text, probabilities, _ = shown(page)
+    assert text == str(label) and sum(probabilities) == pytest.approx(1, abs=0.01)
+    assert "photo.jpg" in page.locator("#status").inner_text()
+    # A phone's photo over the server's 2 MB: the page shrinks it before sending it.
+    grain = np.random.default_rng(0).integers(-6, 7, (2400, 2400))
+    big = np.asarray(Image.fromarray(pixels).resize((2400, 2400), Image.Resampling.BICUBIC))
+    big_photo = tmp_path / "big.png"
+    Image.fromarray(np.clip(big + grain, 0, 255).astype(np.uint8)).save(big_photo)
+    assert big_photo.stat().st_size > MAX_BODY_BYTES
+    page.set_input_files("#upload", str(big_photo))
+    page.wait_for_selector("#status:has-text('read from big.png')", timeout=TIMEOUT_MS)
+    assert shown(page)[0] == str(label)
+    # A file that is no picture: the server's message is shown, nothing breaks.
+    notes = tmp_path / "notes.png"
+    notes.write_text("not a picture")
+    page.set_input_files("#upload", str(notes))
+    page.wait_for_selector("#status.error", timeout=TIMEOUT_MS)
+    assert "not an image" in page.locator("#status").inner_text()
+    assert blocked == []
+    assert all("422" in error for error in errors)  # only the refused upload, logged by Chrome
+
+
+def test_model_card_on_the_page(offline_page, model_file):
+    page, _, _ = offline_page
+    field = page.locator("#model-card [data-field=test_accuracy]")
+    field.wait_for(timeout=TIMEOUT_MS)
+    accuracy = model_file[1].training_info["test_accuracy"]
+    assert field.inner_text() == f"{accuracy * 100:.1f}%"
+    card = page.locator("#model-card")
+    assert "101,770" in card.inner_text()  # 784*128 + 128 + 128*10 + 10 parameters
+    assert "adam" in card.inner_text() and "model.npz" in card.inner_text()
+
+
+def test_drawing_with_a_finger_on_a_phone_sized_screen(browser, server, mnist, model_file):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    try:
+        page, blocked, errors = _watched_page(context)
+        page.goto(server)
+        label, image = chosen_digits(mnist, model_file[1])[2]
+        wait_for_answer(page, draw_digit(page, image, touch=True))
+        text, probabilities, _ = shown(page)
+        assert text == str(label) and sum(probabilities) == pytest.approx(1, abs=0.01)
+        # Everything fits the width: no sideways scrolling, the whole canvas on screen.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        box = page.locator("#canvas").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["width"] >= 250
+        _screenshot(page, "phone.png", full_page=True)
+        assert blocked == [] and errors == []
+    finally:
+        context.close()
+
+
+def _screenshot(page, name, full_page=False):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
+    assert (ARTIFACTS / name).stat().st_size > 1000
