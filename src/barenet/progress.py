@@ -1,10 +1,18 @@
-"""A tqdm progress bar for training: display, kept out of the numerical core.
+"""A tqdm progress bar for training (and the ``tqdm`` the studies' runner uses): display, kept
+out of the numerical core.
 
 The training loop only calls callbacks; this one draws a bar over the epochs and writes one line
 per epoch with its figures, so the log stays readable after the bar is gone.
 """
 
-from tqdm.auto import tqdm
+import importlib.util
+
+# In a notebook, tqdm.auto draws a widget, which needs ipywidgets; without it, it only prints a
+# warning before falling back to text. So the widget bar is used only where it can be drawn.
+if importlib.util.find_spec("ipywidgets") is not None:
+    from tqdm.auto import tqdm
+else:
+    from tqdm import tqdm
 
 
 def format_logs(logs):
