@@ -163,9 +163,11 @@ def test_first_layer_weights_from_a_network_or_a_matrix(tmp_path):
     assert size(figures.plot_first_layer_weights(net, tmp_path / "w.png")) == (960, 1032)
     path = figures.plot_first_layer_weights(RNG.random((784, 9)), tmp_path / "w9.png")
     assert size(path) == (360, 432)
-    with pytest.raises(BarenetError, match="90 inputs are not a square image: pass image_shape"):
+    with pytest.raises(
+        BarenetError, match="90 first-layer inputs are not a square image: pass image_shape"
+    ):
         figures.plot_first_layer_weights(RNG.random((90, 9)), tmp_path / "bad.png")
-    with pytest.raises(BarenetError, match="image_shape 9x9 does not fit"):
+    with pytest.raises(BarenetError, match=r"= 90 first-layer inputs, got \(9, 9\)"):
         figures.plot_first_layer_weights(RNG.random((90, 9)), tmp_path / "bad.png", 9, (9, 9))
 
 

@@ -17,6 +17,7 @@ from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from . import validation as check
 from .errors import BarenetError
 from .experiments.perturbations import PERTURBATIONS
 from .experiments.summary import summarize
@@ -168,20 +169,7 @@ def plot_first_layer_weights(weights, path, n=64, image_shape=None):
 
 def _weight_image_shape(n_inputs, image_shape):
     """``(height, width)`` of the image each unit's ``n_inputs`` weights form."""
-    if image_shape is None:
-        side = math.isqrt(n_inputs)
-        if side * side != n_inputs:
-            raise BarenetError(
-                f"first-layer weights of {n_inputs} inputs are not a square image: "
-                "pass image_shape=(height, width)"
-            )
-        return side, side
-    height, width = (int(side) for side in image_shape)
-    if height * width != n_inputs:
-        raise BarenetError(
-            f"image_shape {height}x{width} does not fit first-layer weights of {n_inputs} inputs"
-        )
-    return height, width
+    return tuple(check.image_shape(image_shape, n_inputs, True, "first-layer inputs"))
 
 
 # -- studies ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from . import validation as check
 from .errors import BarenetError, DataError
 
 DPI = 120
@@ -121,13 +122,7 @@ def _as_images(images, image_shape):
     if image_shape is None and images.ndim == 3:
         return images
     if image_shape is None and images.ndim == 2:
-        side = math.isqrt(images.shape[1])
-        if side * side != images.shape[1]:
-            raise DataError(
-                f"{images.shape[1]} pixels per row are not a square image: "
-                "pass image_shape=(height, width)"
-            )
-        image_shape = (side, side)
+        image_shape = check.image_shape(None, images.shape[1], True, "pixels per row")
     if image_shape is None:
         raise DataError(f"images must be (n, height, width) or (n, pixels), got {images.shape}")
     height, width = (int(side) for side in image_shape)

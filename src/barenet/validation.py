@@ -5,6 +5,7 @@ raises :class:`~barenet.errors.DataError` / ``ValueError`` with a message that s
 expected and what was given, e.g. ``learning_rate must be > 0, got -1``.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -61,17 +62,27 @@ def class_names(value, n_classes):
     return names
 
 
-def image_shape(value, n_features):
-    """``(height, width)`` with ``height * width == n_features``; None guesses a square image
-    (and stays None when ``n_features`` is not a square number)."""
+def image_shape(value, n_features, required=False, what="inputs"):
+    """``[height, width]`` with ``height * width == n_features``.
+
+    None guesses a square image; when ``n_features`` is not a square number that guess is
+    None, or, with ``required``, an error asking for the shape (``what`` names the features
+    in the messages: "inputs", "pixels per row"...).
+    """
     if value is None:
-        side = int(round(n_features**0.5))
-        return [side, side] if side * side == n_features else None
+        side = math.isqrt(n_features)
+        if side * side == n_features:
+            return [side, side]
+        if required:
+            raise DataError(
+                f"{n_features} {what} are not a square image: pass image_shape=(height, width)"
+            )
+        return None
     shape = value if hasattr(value, "__iter__") and not isinstance(value, str) else [value]
     shape = [positive_int("each image_shape side", side) for side in shape]
     if len(shape) != 2 or shape[0] * shape[1] != n_features:
-        raise BarenetError(
-            f"image_shape must be (height, width) with height * width = {n_features} inputs, "
+        raise DataError(
+            f"image_shape must be (height, width) with height * width = {n_features} {what}, "
             f"got {value!r}"
         )
     return shape

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import validation as check
 from ..augment import sample_bilinear
 from ..errors import BarenetError
 from ..layers import BatchNorm
@@ -34,21 +35,7 @@ def image_shape_of(X, image_shape=None):
     ``image_shape`` is checked against the number of features; None means square images, and
     a BarenetError asks for the shape when the number of features is not a square.
     """
-    n_features = X.shape[1]
-    if image_shape is None:
-        side = math.isqrt(n_features)
-        if side * side != n_features:
-            raise BarenetError(
-                f"{n_features} features per row are not a square image: "
-                "pass image_shape=(height, width)"
-            )
-        return side, side
-    height, width = (int(side) for side in image_shape)
-    if height * width != n_features:
-        raise BarenetError(
-            f"image_shape {height}x{width} does not match {n_features} features per row"
-        )
-    return height, width
+    return tuple(check.image_shape(image_shape, X.shape[1], True, "features per row"))
 
 
 def gaussian_noise(X, sigma, rng, image_shape=None):
