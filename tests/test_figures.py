@@ -164,7 +164,7 @@ def test_first_layer_weights_from_a_network_or_a_matrix(tmp_path):
     path = figures.plot_first_layer_weights(RNG.random((784, 9)), tmp_path / "w9.png")
     assert size(path) == (360, 432)
     with pytest.raises(
-        BarenetError, match="90 first-layer inputs are not a square image: pass image_shape"
+        BarenetError, match="90 first-layer inputs are not a square image"
     ):
         figures.plot_first_layer_weights(RNG.random((90, 9)), tmp_path / "bad.png")
     with pytest.raises(BarenetError, match=r"= 90 first-layer inputs, got \(9, 9\)"):
