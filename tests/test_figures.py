@@ -5,21 +5,11 @@ import numpy as np
 import pytest
 
 from barenet import NeuralNetwork, figures
+from barenet.data.datasets import FASHION_MNIST
 from barenet.errors import BarenetError, DataError
 
 RNG = np.random.default_rng(0)
-FASHION = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-)
+FASHION = FASHION_MNIST.class_names
 
 
 def size(path):
