@@ -16,6 +16,7 @@ each, and saves every figure and one self-contained report.html in outputs/advan
     python demo_advanced_features.py                              # the full demo
     python demo_advanced_features.py --epochs 2 --train-size 5000 # a quick look
     python demo_advanced_features.py --scheduler tcp://HOST:8786  # on a Dask cluster
+    python demo_advanced_features.py --dataset digits             # scikit-learn's 8x8 digits
 """
 
 import argparse
@@ -23,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from barenet import BarenetError, NeuralNetwork, load_and_preprocess_mnist
+from barenet import DATASETS, BarenetError, NeuralNetwork, load_dataset
 from barenet.experiments import (
     analyze_training_dynamics,
     architecture_table,
@@ -47,8 +48,9 @@ __all__ = [
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description="Run every barenet study on MNIST.")
+    parser = argparse.ArgumentParser(description="Run every barenet study on MNIST (or another).")
     add = parser.add_argument
+    add("--dataset", choices=DATASETS, default="mnist", help="data set (default: %(default)s)")
     add("--epochs", type=int, default=10, help="epochs per training run (default: %(default)s)")
     add("--seeds", type=int, default=3, help="runs per configuration (default: %(default)s)")
     add("--train-size", type=int, help="training images per run (default: all 50,000)")
@@ -82,14 +84,24 @@ def main(argv=None):
         "train_size": args.train_size,
         "test_size": args.test_size,
         "data_dir": args.data_dir,
+        "dataset": args.dataset,
         "workers": args.workers,
         "scheduler": args.scheduler,
     }
 
     # A reference network, looked at closely.
-    X_train, X_val, X_test, y_train, y_val, y_test = load_and_preprocess_mnist(args.data_dir)
+    data = load_dataset(args.dataset, args.data_dir)
+    X_train, X_val, X_test, y_train, y_val, y_test = data
     X_test, y_test = X_test[: args.test_size], y_test[: args.test_size]
-    net = NeuralNetwork(784, [128, 64], 10, learning_rate=0.1, seed=0)
+    net = NeuralNetwork(
+        data.n_features,
+        [128, 64],
+        data.n_classes,
+        learning_rate=0.1,
+        seed=0,
+        class_names=data.class_names,
+        image_shape=data.image_shape,
+    )
     n = args.train_size
     net.train(X_train[:n], y_train[:n], X_val, y_val, epochs=args.epochs, verbose=False)
     sections = model_sections(net, X_test, y_test, out, name="Reference network")
@@ -101,7 +113,12 @@ def main(argv=None):
 
     rows = experiment_with_learning_rates(results_path=out / "learning_rates.json", **runs)
     tests = [
-        learning_rate_range_test(optimizer=name, train_size=args.train_size, data_dir=args.data_dir)
+        learning_rate_range_test(
+            optimizer=name,
+            train_size=args.train_size,
+            data_dir=args.data_dir,
+            dataset=args.dataset,
+        )
         for name in ("sgd", "adam")
     ]
     notes = [
@@ -122,7 +139,8 @@ def main(argv=None):
     sections.append(study("Robustness", robustness_table(rows)))
     sections[-1]["figures"].append(figures.plot_robustness(rows, out / "robustness.png"))
 
-    report = write_report(out / "report.html", "barenet: advanced experiments on MNIST", sections)
+    title = f"barenet: advanced experiments on {args.dataset}"
+    report = write_report(out / "report.html", title, sections)
     print(f"\nfigures, results and {report} saved in {out} ({time.perf_counter() - start:.0f} s)")
 
 

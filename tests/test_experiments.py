@@ -513,6 +513,22 @@ def test_the_demo_script_runs_every_study_and_saves_every_figure(tmp_path):
     assert (tmp_path / "report.html").read_text().count("data:image/png;base64,") == 11
 
 
+def test_the_demo_script_runs_on_the_digits(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    options = "--dataset digits --epochs 1 --seeds 1 --workers 1 --output-dir"
+    result = subprocess.run(
+        [sys.executable, "demo_advanced_features.py", *options.split(), str(tmp_path)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "reference network NeuralNetwork(64-128-64-10" in result.stdout
+    assert "64-1024-512-10" in result.stdout  # the architectures, sized for 8x8 images
+    assert "advanced experiments on digits" in (tmp_path / "report.html").read_text()
+
+
 def test_the_seed_api_is_importable_from_the_repository_root(monkeypatch):
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))
     import demo_advanced_features as demo
