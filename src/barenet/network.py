@@ -28,24 +28,36 @@ class NeuralNetwork:
 
     Parameters
     ----------
-    input_size, hidden_sizes, output_size : the layer widths (the seed's 784, [128, 64], 10).
-    learning_rate : step size of the optimizer (0.01, the seed's).
-    activation : hidden-layer activation by name (``relu``, ``leaky_relu``, ``sigmoid``, ``tanh``,
-        ``gelu``).
-    init : weight initialisation: ``xavier`` (the seed's), ``xavier_normal``, ``he``,
+    input_size, hidden_sizes, output_size : int, list of int, int
+        The layer widths (the seed's 784, [128, 64], 10).
+    learning_rate : float
+        Step size of the optimizer (0.01, the seed's).
+    activation : str
+        Hidden-layer activation by name: ``relu``, ``leaky_relu``, ``sigmoid``, ``tanh``,
+        ``gelu``.
+    init : str
+        Weight initialisation: ``xavier`` (the seed's), ``xavier_normal``, ``he``,
         ``he_uniform``.
-    optimizer : ``sgd`` (the seed's), ``momentum``, ``nesterov``, ``rmsprop``, ``adam``, ``adamw``,
-        a dict such as ``{"name": "sgd", "momentum": 0.9}``, or an optimizer object.
-    dropout : drop rate after each hidden activation (0 = off).
-    batch_norm : insert batch normalisation before each hidden activation.
-    l2, l1 : weight penalties ``l2/2 * sum(W^2) + l1 * sum(|W|)`` on weights (not biases).
-    dtype : ``float32`` (default, fast) or ``float64``.
-    seed : seed for initialisation, shuffling and dropout; the same seed and data give the
-        same weights bit for bit.
-    class_names : the name of each output class (default ``"0"``, ``"1"``...), shown by
-        predictions, confusion matrices and the web page (Fashion-MNIST's ``"Sneaker"``).
-    image_shape : ``(height, width)`` of the images the inputs are, flattened row by row
-        (default: square when ``input_size`` is a square number, 28x28 for 784).
+    optimizer : str, dict or optimizer
+        ``sgd`` (the seed's), ``momentum``, ``nesterov``, ``rmsprop``, ``adam``, ``adamw``, a
+        dict such as ``{"name": "sgd", "momentum": 0.9}``, or an optimizer object.
+    dropout : float
+        Drop rate after each hidden activation (0 = off).
+    batch_norm : bool
+        Insert batch normalisation before each hidden activation.
+    l2, l1 : float
+        Weight penalties ``l2/2 * sum(W^2) + l1 * sum(|W|)`` on weights (not biases).
+    dtype : str
+        ``float32`` (default, fast) or ``float64``.
+    seed : int or None
+        Seed for initialisation, shuffling and dropout; the same seed and data give the same
+        weights bit for bit.
+    class_names : list of str or None
+        The name of each output class (default ``"0"``, ``"1"``...), shown by predictions,
+        confusion matrices and the web page (Fashion-MNIST's ``"Sneaker"``).
+    image_shape : (int, int) or None
+        ``(height, width)`` of the images the inputs are, flattened row by row (default: square
+        when ``input_size`` is a square number, 28x28 for 784).
     """
 
     def __init__(
