@@ -8,6 +8,9 @@ training by returning ``True``. ``logs`` holds the epoch's figures (``train_loss
 
 import math
 
+from .errors import BarenetError
+from .validation import positive_int
+
 
 class FunctionCallback:
     """Wraps ``f(epoch, logs)``: called after every epoch; returning ``True`` stops training."""
@@ -89,3 +92,17 @@ class EarlyStopping:
                 array[...] = self.best_arrays[name]
         trainer.info["best_epoch"] = self.best_epoch
         trainer.info["best_" + self.monitor] = self.sign * self.best_value
+
+
+def get_early_stopping(spec, has_validation):
+    """An :class:`EarlyStopping` from a patience (epochs) or one as it is; None for None/False.
+
+    Early stopping watches validation figures, so it needs validation data.
+    """
+    if spec is None or spec is False:
+        return None
+    if not has_validation:
+        raise BarenetError("early_stopping needs validation data (X_val, y_val)")
+    if isinstance(spec, EarlyStopping):
+        return spec
+    return EarlyStopping(patience=positive_int("early_stopping", spec))

@@ -11,12 +11,13 @@ import numpy as np
 from . import validation as check
 from .activations import ACTIVATIONS
 from .augment import get_augmentation
-from .callbacks import EarlyStopping, as_callback
+from .callbacks import as_callback, get_early_stopping
 from .init import INITIALIZERS
 from .layers import Activation, BatchNorm, Dense, Dropout
-from .losses import softmax, softmax_cross_entropy
+from .losses import cross_entropy, softmax, softmax_cross_entropy
 from .modelfile import load_network, save_network
 from .optimizers import get_optimizer
+from .penalties import WeightPenalty
 from .schedules import get_schedule
 from .training import Trainer
 
@@ -128,8 +129,6 @@ class NeuralNetwork:
         self.params = np.zeros(total, self.dtype)
         self.grads = np.zeros(total, self.dtype)
         self.decay_mask = np.zeros(total, self.dtype)
-        has_penalty = bool(self.l1 or self.l2)
-        self._penalty_buffers = [np.empty(total, self.dtype) for _ in range(2 * has_penalty)]
         offset = 0
         for layer, layer_shapes in zip(self.layers, shapes):
             views, grad_views = {}, {}
@@ -141,6 +140,7 @@ class NeuralNetwork:
                 offset += size
             layer.bind(views, grad_views)
         self.optimizer.setup(self.params, self.decay_mask)
+        self.penalty = WeightPenalty(self.l2, self.l1, self.decay_mask)
 
     def __setstate__(self, state):
         """After unpickling, share one parameter buffer again (pickle copies each view apart)."""
@@ -217,7 +217,7 @@ class NeuralNetwork:
         hits = int(np.count_nonzero(logits.argmax(axis=1) == y))
         loss = softmax_cross_entropy(logits, y, logits)  # dL/dZ overwrites the logits
         self._backward(logits)
-        return loss + self._regularize() * len(y), hits
+        return loss + self.penalty.add_gradient(self.params, self.grads) * len(y), hits
 
     def loss_and_gradient(self, X, y):
         """Mean training loss on ``(X, y)`` and its gradient with respect to ``self.params``.
@@ -231,28 +231,6 @@ class NeuralNetwork:
         loss, _ = self._fill_gradients(X, y)
         return loss / len(y), self.grads.copy()
 
-    def _regularize(self):
-        """Add the L2/L1 gradient to ``self.grads``; return the penalty added to the loss.
-
-        ``l2/2 sum(W^2)`` has gradient ``l2 W``; ``l1 sum|W|`` has ``l1 sign(W)``. The masked
-        weights go through two buffers allocated once, as this runs at every step.
-        """
-        if not (self.l2 or self.l1):
-            return 0.0
-        W, sign = self._penalty_buffers
-        np.multiply(self.params, self.decay_mask, out=W)  # biases masked out
-        penalty = 0.0
-        if self.l1:
-            np.sign(W, out=sign)
-            penalty += self.l1 * float(np.dot(sign, W))  # sum |W|
-            sign *= self.l1
-            self.grads += sign
-        if self.l2:
-            penalty += 0.5 * self.l2 * float(np.dot(W, W))
-            W *= self.l2
-            self.grads += W
-        return penalty
-
     def _logits(self, X):
         """Logits for a validated ``X`` of any length, computed in chunks; a new array."""
         out = np.empty((len(X), self.output_size), self.dtype)
@@ -263,8 +241,7 @@ class NeuralNetwork:
     def _loss_and_accuracy(self, X, y):
         logits = self._logits(X)
         accuracy = float(np.mean(logits.argmax(axis=1) == y))
-        loss = softmax_cross_entropy_loss(logits, y)
-        return loss, accuracy
+        return cross_entropy(logits, y), accuracy
 
     # -- the seed's public API ------------------------------------------------------------------
 
@@ -315,13 +292,8 @@ class NeuralNetwork:
         schedule = get_schedule(schedule).start(self.base_learning_rate, epochs)
         augment = get_augmentation(augment)
         callbacks = [as_callback(cb) for cb in callbacks]
-        if early_stopping is not None and early_stopping is not False:
-            if X_val is None:
-                raise check.BarenetError("early_stopping needs validation data (X_val, y_val)")
-            if not isinstance(early_stopping, EarlyStopping):
-                early_stopping = EarlyStopping(
-                    patience=check.positive_int("early_stopping", early_stopping)
-                )
+        early_stopping = get_early_stopping(early_stopping, has_validation=X_val is not None)
+        if early_stopping is not None:
             callbacks.append(early_stopping)
         if verbose:
             from .progress import ProgressBar  # display lives outside the numerical core
@@ -369,7 +341,7 @@ class NeuralNetwork:
         X, y = self._check_data(X, y, finite=False)
         logits = self._checked_logits(X)
         accuracy = float(np.mean(logits.argmax(axis=1) == y))
-        return {"loss": softmax_cross_entropy_loss(logits, y), "accuracy": accuracy}
+        return {"loss": cross_entropy(logits, y), "accuracy": accuracy}
 
     def _checked_logits(self, X, name="X"):
         """Logits of ``X``, which has not been tested for NaN: a NaN or infinite input makes
@@ -416,11 +388,6 @@ class NeuralNetwork:
         from .onnx import export  # lazy: onnx is an optional dependency
 
         return export(self, path)
-
-
-def softmax_cross_entropy_loss(logits, y):
-    """Mean cross-entropy of ``logits`` against labels ``y`` (the logits are overwritten)."""
-    return softmax_cross_entropy(logits, y, logits) / len(y)
 
 
 def load_model(path):
