@@ -4,9 +4,9 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from barenet import NeuralNetwork, figures
+from barenet import figures
 from barenet.data.datasets import FASHION_MNIST
-from barenet.errors import BarenetError, DataError
+from barenet.errors import BarenetError
 
 RNG = np.random.default_rng(0)
 FASHION = FASHION_MNIST.class_names
@@ -22,23 +22,6 @@ def size(path):
 def history(epochs=3, start=0.8):
     val = list(np.linspace(start, start + 0.1, epochs))
     return {"val_accuracy": val, "train_loss": list(np.linspace(1, 0.3, epochs))}
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """The figures the functions draw, kept as they are saved, to read their Axes back."""
-    kept, save = [], figures._save
-
-    def keep(fig, path):
-        kept.append(fig)
-        return save(fig, path)
-
-    monkeypatch.setattr(figures, "_save", keep)
-    return kept
-
-
-def tick_names(axis):
-    return [label.get_text() for label in axis.get_ticklabels()]
 
 
 def architecture_rows():
@@ -128,96 +111,6 @@ def dynamics_rows():
                     }
                 )
     return rows
-
-
-def test_confusion_matrix_and_per_class_figures(tmp_path):
-    y_true = RNG.integers(0, 10, 500)
-    y_pred = np.where(RNG.random(500) < 0.9, y_true, RNG.integers(0, 10, 500))
-    assert size(figures.plot_confusion_matrix(y_true, y_pred, tmp_path / "c.png")) == (840, 720)
-    assert size(figures.plot_per_class_metrics(y_true, y_pred, tmp_path / "p.png")) == (1080, 540)
-
-
-def test_confident_mistakes_grid_and_the_no_mistake_case(tmp_path):
-    images = RNG.random((40, 784))
-    y_true = np.arange(40) % 10
-    probabilities = RNG.dirichlet(np.ones(10), 40)
-    path = figures.plot_confident_mistakes(images, y_true, probabilities, tmp_path / "m.png")
-    assert size(path) == (768, 900)  # 16 mistakes: 4 x 4 cells of 1.6 x 1.75 in + 0.5 in
-    right = np.eye(10)[y_true]
-    path = figures.plot_confident_mistakes(images, y_true, right, tmp_path / "none.png")
-    assert size(path) == (480, 240)
-
-
-def test_first_layer_weights_from_a_network_or_a_matrix(tmp_path):
-    net = NeuralNetwork(784, [64, 10], 10, seed=0)
-    assert size(figures.plot_first_layer_weights(net, tmp_path / "w.png")) == (960, 1032)
-    path = figures.plot_first_layer_weights(RNG.random((784, 9)), tmp_path / "w9.png")
-    assert size(path) == (360, 432)
-    with pytest.raises(
-        BarenetError, match="90 first-layer inputs are not a square image"
-    ):
-        figures.plot_first_layer_weights(RNG.random((90, 9)), tmp_path / "bad.png")
-    with pytest.raises(BarenetError, match=r"= 90 first-layer inputs, got \(9, 9\)"):
-        figures.plot_first_layer_weights(RNG.random((90, 9)), tmp_path / "bad.png", 9, (9, 9))
-
-
-def test_first_layer_weights_of_an_8x8_network_are_8x8_images(tmp_path, drawn):
-    net = NeuralNetwork(64, [16], 10, seed=0)
-    assert size(figures.plot_first_layer_weights(net, tmp_path / "w.png")) == (480, 552)
-    images = [ax.get_images()[0].get_array() for ax in drawn[0].axes]
-    assert len(images) == 16 and all(image.shape == (8, 8) for image in images)
-    np.testing.assert_allclose(images[3], net.named_arrays()["layers.0.W"][:, 3].reshape(8, 8))
-
-
-def test_first_layer_weights_follow_the_networks_oblong_image_shape(tmp_path, drawn):
-    net = NeuralNetwork(60, [4], 10, image_shape=(6, 10), seed=0)
-    figures.plot_first_layer_weights(net, tmp_path / "w.png")
-    assert drawn[0].axes[0].get_images()[0].get_array().shape == (6, 10)
-    W = RNG.random((60, 4))
-    figures.plot_first_layer_weights(W, tmp_path / "m.png", image_shape=(10, 6))
-    assert drawn[1].axes[0].get_images()[0].get_array().shape == (10, 6)
-
-
-def test_confusion_matrix_names_the_classes_on_its_ticks(tmp_path, drawn):
-    y_true = RNG.integers(0, 10, 300)
-    y_pred = np.where(RNG.random(300) < 0.8, y_true, RNG.integers(0, 10, 300))
-    path = figures.plot_confusion_matrix(y_true, y_pred, tmp_path / "c.png", class_names=FASHION)
-    assert size(path) == (840, 720)
-    ax = drawn[0].axes[0]
-    assert tick_names(ax.xaxis) == tick_names(ax.yaxis) == list(FASHION)
-    assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted class", "true class")
-    assert ax.get_xticklabels()[7].get_rotation() == 45  # long names are slanted
-
-
-def test_class_names_come_from_a_network_and_default_to_numbers(tmp_path, drawn):
-    net = NeuralNetwork(64, [8], 10, class_names=FASHION, seed=0)
-    y = np.arange(10).repeat(3)
-    figures.plot_per_class_metrics(y, y, tmp_path / "p.png", class_names=net)
-    assert tick_names(drawn[0].axes[0].xaxis) == list(FASHION)
-    figures.plot_confusion_matrix(y[:12], y[:12], tmp_path / "c.png")  # labels 0-3 only
-    assert tick_names(drawn[1].axes[0].xaxis) == ["0", "1", "2", "3"]
-    with pytest.raises(DataError, match="label 12 out of range for 10 classes"):
-        figures.plot_confusion_matrix([12], [0], tmp_path / "x.png", class_names=FASHION)
-
-
-def test_many_classes_get_a_larger_confusion_matrix(tmp_path, drawn):
-    names = [f"c{k}" for k in range(30)]
-    y = np.arange(30).repeat(2)
-    path = figures.plot_confusion_matrix(y, y, tmp_path / "c.png", class_names=names)
-    assert size(path) == (1680, 1440)  # twice 7 x 6 inches for twice 15 classes
-    assert tick_names(drawn[0].axes[0].yaxis) == names
-
-
-def test_confident_mistakes_of_8x8_images_are_titled_with_class_names(tmp_path, drawn):
-    images, y_true = RNG.random((12, 64)), np.zeros(12, int)
-    probabilities = np.full((12, 10), 0.05)
-    probabilities[:, 7] = 0.55  # every image: "Sneaker", truly a "T-shirt/top"
-    figures.plot_confident_mistakes(
-        images, y_true, probabilities, tmp_path / "m.png", class_names=FASHION
-    )
-    ax = drawn[0].axes[0]
-    assert ax.get_images()[0].get_array().shape == (8, 8)
-    assert ax.get_title().splitlines()[:2] == ["pred Sneaker", "true T-shirt/top"]
 
 
 def test_architecture_figure(tmp_path):

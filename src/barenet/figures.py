@@ -1,34 +1,23 @@
-"""Figures for studying a trained network and the results of :mod:`barenet.experiments`.
+"""Figures of the results of :mod:`barenet.experiments` (those of one network are in
+:mod:`barenet.plots`).
 
 Like :mod:`barenet.plots`, each function draws a standalone matplotlib ``Figure`` on the Agg
 canvas (no window, no pyplot state), saves it as a PNG at ``path`` (creating the folder) and
-returns ``path`` as a Path. Sizes are stated in inches at 120 dpi: 7 x 6 inches is 840 x 720
-pixels. Study figures take the rows a study returned and average over seeds, drawing the spread
-as error bars or bands; rows of failed runs are skipped. Figures of one network work for any data
-set: classes are labelled by their names (``class_names``, or those of a network) and images
-are reshaped by their ``image_shape`` (square by default).
+returns ``path`` as a Path. Sizes are stated in inches at 120 dpi: 4.8 inches is 576 pixels.
+Each takes the rows a study returned and averages over seeds, drawing the spread as error bars
+or bands; rows of failed runs are skipped.
 """
 
 import math
 
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.colors import PowerNorm
-from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from . import validation as check
 from .errors import BarenetError
 from .experiments.perturbations import PERTURBATIONS
 from .experiments.summary import summarize
-from .metrics import confusion_matrix, per_class_metrics
-from .plots import DPI, WRONG, _check_samples, _class_names, _digit, _save
-
-FEW_CLASSES = 15  # up to this many classes fit the standard size of the per-class figures
-
-
-def _figure(width, height):
-    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+from .plots import _figure, _save
 
 
 def _ok(rows):
@@ -36,140 +25,6 @@ def _ok(rows):
     if not rows:
         raise BarenetError("no successful runs to plot")
     return rows
-
-
-# -- one trained network ------------------------------------------------------------------------
-
-
-def plot_confusion_matrix(y_true, y_pred, path, n_classes=None, class_names=None):
-    """The confusion matrix, 7 x 6 inches (larger beyond 15 classes): counts in the cells,
-    colour by the fraction of the true class (a power scale, so that rare confusions still
-    show); rows are true classes. The ticks name the classes by ``class_names`` (a list, or a
-    network whose names are used; default ``0``, ``1``...), which also set ``n_classes``."""
-    if class_names is not None and n_classes is None:
-        n_classes = len(_class_names(class_names))
-    counts = confusion_matrix(y_true, y_pred, n_classes)
-    names = _class_names(class_names, len(counts))
-    fractions = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    scale = _scale(len(counts))
-    fig = _figure(7 * scale, 6 * scale)
-    ax = fig.subplots()
-    image = ax.imshow(fractions, cmap="Blues", norm=PowerNorm(0.3, vmin=0, vmax=1))
-    for (i, j), count in np.ndenumerate(counts):
-        color = "white" if fractions[i, j] > 0.4 else "black"
-        ax.text(j, i, str(count), ha="center", va="center", fontsize=8, color=color)
-    accuracy = np.trace(counts) / max(counts.sum(), 1)
-    _class_ticks(ax.xaxis, names)
-    _class_ticks(ax.yaxis, names)
-    ax.set(xlabel="predicted class", ylabel="true class")
-    ax.set_title(f"Confusion matrix: {counts.sum()} images, {accuracy:.2%} correct")
-    fig.colorbar(image, ax=ax, label="fraction of the true class's images")
-    return _save(fig, path)
-
-
-def _scale(n_classes):
-    """How much a per-class figure grows so that ``n_classes`` classes stay readable."""
-    return max(1.0, n_classes / FEW_CLASSES)
-
-
-def _class_ticks(axis, names):
-    """One tick per class, labelled with its name; names longer than two characters are
-    slanted on the x axis so that neighbours do not overlap."""
-    options = {"fontsize": 8} if len(names) > FEW_CLASSES else {}
-    if axis.axis_name == "x" and max(map(len, names)) > 2:
-        options.update(rotation=45, ha="right", rotation_mode="anchor")
-    axis.set_ticks(range(len(names)), names, **options)
-
-
-def plot_per_class_metrics(y_true, y_pred, path, n_classes=None, class_names=None):
-    """Precision and recall of each class as paired bars, 9 x 4.5 inches (wider beyond 15
-    classes), the classes named by ``class_names`` as in :func:`plot_confusion_matrix`."""
-    if class_names is not None and n_classes is None:
-        n_classes = len(_class_names(class_names))
-    figures = per_class_metrics(confusion_matrix(y_true, y_pred, n_classes))
-    classes = np.arange(len(figures["precision"]))
-    names = _class_names(class_names, len(classes))
-    fig = _figure(9 * _scale(len(classes)), 4.5)
-    ax = fig.subplots()
-    for offset, name in ((-0.2, "precision"), (0.2, "recall")):
-        ax.bar(classes + offset, figures[name] * 100, width=0.4, label=name)
-    low = min(figures["precision"].min(), figures["recall"].min()) * 100
-    ax.set_ylim(max(0, math.floor(low / 5) * 5 - 5), 100.5)
-    _class_ticks(ax.xaxis, names)
-    ax.set(xlabel="class", ylabel="percent")
-    ax.set_title(
-        "Per class: precision (right when it says this class) and recall (finds this class)"
-    )
-    ax.grid(axis="y", alpha=0.3)
-    fig.legend(loc="outside lower center", ncol=2)
-    return _save(fig, path)
-
-
-def plot_confident_mistakes(
-    images, y_true, probabilities, path, n=16, class_names=None, image_shape=None
-):
-    """The ``n`` misclassified images the network was surest about, surest first.
-
-    ``probabilities`` is ``(m, n_classes)`` as from ``predict_proba``; ``images``,
-    ``class_names`` and ``image_shape`` are as in :func:`barenet.plots.plot_predictions`.
-    Grid of 1.6 x 1.75 inches per image plus a 0.5-inch headline (4 x 4 images: 768 x 900
-    pixels). With no mistake, a 4 x 2-inch figure saying so.
-    """
-    probabilities = np.asarray(probabilities)
-    y_pred = probabilities.argmax(axis=1)
-    images, y_true, y_pred = _check_samples(images, y_true, y_pred, image_shape)
-    names = None if class_names is None else _class_names(class_names)
-    confidence = probabilities[np.arange(len(y_pred)), y_pred]
-    wrong = np.flatnonzero(y_pred != y_true)
-    wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:n]
-    if not len(wrong):
-        fig = _figure(4, 2)
-        fig.text(0.5, 0.5, f"no mistakes on these {len(y_true)} images", ha="center")
-        return _save(fig, path)
-    cols = math.ceil(math.sqrt(len(wrong)))
-    rows = math.ceil(len(wrong) / cols)
-    fig = _figure(1.6 * cols, 1.75 * rows + 0.5)
-    fig.suptitle(f"The {len(wrong)} most confident mistakes", fontsize=12, color=WRONG)
-    for ax, i in zip(fig.subplots(rows, cols, squeeze=False).ravel(), [*wrong, *[None] * 99]):
-        if i is None:
-            ax.axis("off")
-        else:
-            _digit(ax, images[i], y_true[i], y_pred[i], confidence[i], names)
-    return _save(fig, path)
-
-
-def plot_first_layer_weights(weights, path, n=64, image_shape=None):
-    """The weights into the first ``n`` hidden units, each as an image (red: the unit is
-    excited by ink there, blue: inhibited), each on its own symmetric colour scale.
-
-    ``weights`` is the ``(pixels, hidden)`` first weight matrix or a network. Each column is
-    drawn as an image of ``image_shape`` ``(height, width)``: by default the network's, or
-    square (28 x 28 for MNIST's 784 inputs, 8 x 8 for 64). Square grid of 1 inch per unit plus
-    a 0.6-inch headline (64 units: 960 x 1032 pixels).
-    """
-    if image_shape is None:
-        image_shape = getattr(weights, "image_shape", None)
-    W = weights.named_arrays()["layers.0.W"] if hasattr(weights, "named_arrays") else weights
-    W = np.asarray(W)
-    if W.ndim != 2:
-        raise BarenetError(f"first-layer weights must have shape (pixels, units), got {W.shape}")
-    height, width = _weight_image_shape(W.shape[0], image_shape)
-    images = W.T.reshape(-1, height, width)  # each unit's column of weights is one image
-    n = min(n, W.shape[1])
-    side = math.ceil(math.sqrt(n))
-    fig = _figure(side, side + 0.6)
-    fig.suptitle(f"What the first {n} hidden units look for (red +, blue -)", fontsize=12)
-    for k, ax in enumerate(fig.subplots(side, side, squeeze=False).ravel()):
-        ax.axis("off")
-        if k < n:
-            limit = np.abs(images[k]).max() or 1.0
-            ax.imshow(images[k], cmap="RdBu_r", vmin=-limit, vmax=limit)
-    return _save(fig, path)
-
-
-def _weight_image_shape(n_inputs, image_shape):
-    """``(height, width)`` of the image each unit's ``n_inputs`` weights form."""
-    return tuple(check.image_shape(image_shape, n_inputs, True, "first-layer inputs"))
 
 
 # -- studies ------------------------------------------------------------------------------------

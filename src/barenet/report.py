@@ -12,16 +12,17 @@ import html
 import tempfile
 from pathlib import Path
 
-from .figures import (
-    plot_confident_mistakes,
-    plot_confusion_matrix,
-    plot_first_layer_weights,
-    plot_per_class_metrics,
-)
 from .io import atomic_write_bytes
 from .metrics import classification_report, format_classification_report
 from .network import NeuralNetwork, load_model
-from .plots import plot_history, plot_predictions
+from .plots import (
+    plot_confident_mistakes,
+    plot_confusion_matrix,
+    plot_first_layer_weights,
+    plot_history,
+    plot_per_class_metrics,
+    plot_predictions,
+)
 
 STYLE = """
 body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
