@@ -6,7 +6,6 @@ Results and per-epoch training logs go to stdout, progress bars to stderr. Bad i
 """
 
 import argparse
-import inspect
 import json
 import sys
 from pathlib import Path
@@ -16,7 +15,17 @@ import numpy as np
 from . import __version__
 from .activations import ACTIVATIONS
 from .augment import AUGMENTATIONS
-from .data import DATASETS, dataset_info, download_dataset, load_dataset, preprocess_image
+from .cli_parsing import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    Parser,
+    add_command,
+    data_dir_option,
+    dataset_option,
+    int_at_least,
+)
+from .data import dataset_info, download_dataset, load_dataset, preprocess_image
 from .errors import BarenetError
 from .init import INITIALIZERS
 from .metrics import classification_report, format_classification_report
@@ -56,7 +65,6 @@ TRAIN_DEFAULTS = {
 }
 # The train options passed to NeuralNetwork by keyword, under the same names.
 NETWORK_OPTIONS = "activation init optimizer dropout batch_norm l2 l1 dtype seed".split()
-EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 
 def main(argv=None):
@@ -236,50 +244,18 @@ def export_command(args):
 # -- the parser ---------------------------------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line, like the command's other errors."""
-
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the line breaks of the epilog; shows the default of each option taking a value."""
-
-    def _get_help_string(self, action):
-        shown = "%(default)" in action.help or action.default in (None, argparse.SUPPRESS)
-        if shown or action.nargs == 0 or not action.option_strings:
-            return action.help
-        return f"{action.help} (default: %(default)s)"
-
-
-def _int_at_least(minimum):
-    """An argparse type: an integer >= ``minimum``."""
-
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
-        return value
-
-    return parse
-
-
 def build_parser():
     """The ``barenet`` argument parser with its subcommands."""
-    parser = _Parser(
+    parser = Parser(
         prog="barenet",
         description="Neural networks from scratch in NumPy: train, evaluate and use MNIST models.",
         epilog="run 'barenet COMMAND --help' for the options of a command",
     )
     parser.add_argument("--version", action="version", version=f"barenet {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for add_command in (_add_train, _add_evaluate, _add_predict, _add_download, _add_export):
-        add_command(commands)
-    from .cli_experiments import add_commands  # experiment, report: it imports this module
+    for add in (_add_train, _add_evaluate, _add_predict, _add_download, _add_export):
+        add(commands)
+    from .cli_experiments import add_commands  # experiment, report
 
     add_commands(commands)
     from .serve.command import add_serve_parser  # serve: imports FastAPI only when it runs
@@ -288,48 +264,19 @@ def build_parser():
     return parser
 
 
-def _command(commands, run, summary, example):
-    """Add the subcommand that calls ``run(args)``: ``train`` for ``train_command``...
-
-    Its ``--help`` shows the docstring of ``run`` and ``example``.
-    """
-    name = run.__name__.removesuffix("_command")
-    sub = commands.add_parser(
-        name,
-        help=summary,
-        description=inspect.cleandoc(run.__doc__),
-        epilog=f"example:\n  {example}",
-        formatter_class=_HelpFormatter,
-    )
-    sub.set_defaults(run=run)
-    return sub
-
-
-def _data_dir_option(sub):
-    sub.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        help="folder of the data files (default: $BARENET_DATA, else ~/.cache/barenet)",
-    )
-
-
-def _dataset_option(sub, default="mnist", help="data set"):
-    sub.add_argument("--dataset", choices=DATASETS, default=default, help=help)
-
-
 def _add_train(commands):
-    sub = _command(
+    sub = add_command(
         commands,
         train_command,
         "train a network on MNIST (or --dataset) and save it",
         "barenet train --hidden 256 128 --optimizer adam --lr 0.001 -o adam.npz",
     )
     add = sub.add_argument
-    add("--hidden", nargs="+", type=_int_at_least(1), metavar="SIZE", help="hidden layer widths")
+    add("--hidden", nargs="+", type=int_at_least(1), metavar="SIZE", help="hidden layer widths")
     add("--learning-rate", "--lr", type=float, metavar="LR", help="step size")
-    add("--epochs", type=_int_at_least(1), metavar="N", help="passes over the training set")
-    add("--batch-size", type=_int_at_least(1), metavar="N", help="images per step")
-    add("--seed", type=_int_at_least(0), help="seed of initialisation, shuffling and dropout")
+    add("--epochs", type=int_at_least(1), metavar="N", help="passes over the training set")
+    add("--batch-size", type=int_at_least(1), metavar="N", help="images per step")
+    add("--seed", type=int_at_least(0), help="seed of initialisation, shuffling and dropout")
     add("--optimizer", choices=sorted(OPTIMIZERS), help="update rule")
     add("--activation", choices=sorted(ACTIVATIONS), help="activation of hidden layers")
     add("--init", choices=sorted(INITIALIZERS), help="weight initialisation")
@@ -346,10 +293,10 @@ def _add_train(commands):
         choices=["none", *sorted(AUGMENTATIONS)],
         help="random image distortions (default: affine; none for digits)",
     )
-    add("--max-shift", type=_int_at_least(1), metavar="PX", help="largest shift of --augment shift")
+    add("--max-shift", type=int_at_least(1), metavar="PX", help="largest shift of --augment shift")
     add(
         "--early-stopping",
-        type=_int_at_least(1),
+        type=int_at_least(1),
         metavar="PATIENCE",
         help="stop when validation accuracy stalls this many epochs; keep the best weights",
     )
@@ -358,19 +305,19 @@ def _add_train(commands):
     add("--resume", action="store_true", help="continue from --checkpoint if it exists")
     add(
         "--validation-size",
-        type=_int_at_least(0),
+        type=int_at_least(0),
         metavar="N",
         help="training images held out (default: 10000; 300 for digits)",
     )
     add("--output", "-o", metavar="PATH", help="where to save the model")
     add("--quiet", "-q", action="store_true", help="no progress bar")
-    _dataset_option(sub)
-    _data_dir_option(sub)
+    dataset_option(sub)
+    data_dir_option(sub)
     sub.set_defaults(**TRAIN_DEFAULTS)
 
 
 def _add_evaluate(commands):
-    sub = _command(
+    sub = add_command(
         commands,
         evaluate_command,
         "score a saved model on its test set",
@@ -383,12 +330,12 @@ def _add_evaluate(commands):
         help="the model file (default: %(default)s)",
     )
     sub.add_argument("--json", action="store_true", help="print one JSON object instead")
-    _dataset_option(sub, None, "data set to test on (default: the one the model was trained on)")
-    _data_dir_option(sub)
+    dataset_option(sub, None, "data set to test on (default: the one the model was trained on)")
+    data_dir_option(sub)
 
 
 def _add_predict(commands):
-    sub = _command(
+    sub = add_command(
         commands,
         predict_command,
         "name what pictures show (a digit for MNIST models)",
@@ -398,7 +345,7 @@ def _add_predict(commands):
     sub.add_argument("images", nargs="+", metavar="IMAGE", help="pictures of one thing each")
     sub.add_argument(
         "--top",
-        type=_int_at_least(1),
+        type=int_at_least(1),
         default=1,
         metavar="K",
         help="show the K most likely classes",
@@ -407,18 +354,18 @@ def _add_predict(commands):
 
 
 def _add_download(commands):
-    sub = _command(
+    sub = add_command(
         commands,
         download_command,
         "download MNIST (or --dataset) into the data folder",
         "barenet download --dataset fashion-mnist --data-dir ~/datasets",
     )
-    _dataset_option(sub)
-    _data_dir_option(sub)
+    dataset_option(sub)
+    data_dir_option(sub)
 
 
 def _add_export(commands):
-    sub = _command(
+    sub = add_command(
         commands,
         export_command,
         "convert a saved model to ONNX",

@@ -1,7 +1,7 @@
 """The ``barenet experiment`` and ``barenet report`` subcommands.
 
-:func:`add_commands` registers them on the parser of :mod:`barenet.cli` (which imports this
-module when it builds its parser, since this one uses its helpers). Tables and notes go
+:func:`add_commands` registers them on the parser of :mod:`barenet.cli`, with the shared
+pieces of :mod:`barenet.cli_parsing`. Tables and notes go
 to stdout, progress bars to stderr; results (JSON, written as runs finish), figures (PNG) and a
 self-contained ``report.html`` go to the output folder.
 """
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from .activations import ACTIVATIONS
-from .cli import EXIT_FAILURE, _command, _data_dir_option, _dataset_option, _int_at_least
+from .cli_parsing import EXIT_FAILURE, add_command, data_dir_option, dataset_option, int_at_least
 from .data import load_dataset
 from .errors import BarenetError
 from .experiments import (
@@ -234,14 +234,14 @@ def report_command(args):
 
 
 def _add_experiment(commands):
-    sub = _command(
+    sub = add_command(
         commands,
         experiment_command,
         "run a study: architectures, learning rates, dynamics, robustness",
         "barenet experiment architectures --epochs 5 --seeds 2 --workers 2",
     )
     sub.add_argument("study", choices=list(STUDIES), help="which study to run")
-    count = _int_at_least(1)
+    count = int_at_least(1)
     add = sub.add_argument_group("the runs").add_argument
     add("--epochs", type=count, default=10, metavar="N", help="epochs per run")
     add("--seeds", type=count, default=1, metavar="N", help="runs per configuration")
@@ -306,17 +306,17 @@ def _add_experiment(commands):
         "--output-dir", "-o", metavar="DIR", help="for results and figures (default: outputs/STUDY)"
     )
     add("--quiet", "-q", action="store_true", help="no progress bar")
-    _dataset_option(
+    dataset_option(
         sub,
         None,
         "the images to train and test on (default: mnist; for robustness --model, those of "
         "the data set the model was trained on)",
     )
-    _data_dir_option(sub)
+    data_dir_option(sub)
 
 
 def _add_report(commands):
-    sub = _command(
+    sub = add_command(
         commands,
         report_command,
         "write an HTML report of a saved model",
@@ -330,7 +330,7 @@ def _add_report(commands):
         metavar="PATH",
         help="the HTML file to write",
     )
-    _dataset_option(
+    dataset_option(
         sub, None, "test images (default: those of the data set the model was trained on)"
     )
-    _data_dir_option(sub)
+    data_dir_option(sub)

@@ -7,7 +7,8 @@ imported only when the command runs, so the rest of the command line works witho
 import argparse
 import socket
 
-from barenet.cli import TRAIN_DEFAULTS, _command
+from barenet.cli import TRAIN_DEFAULTS
+from barenet.cli_parsing import add_command
 from barenet.errors import BarenetError
 from barenet.network import load_model
 
@@ -86,7 +87,7 @@ def _port(text):
 
 def add_serve_parser(commands):
     """Add ``serve`` to the subcommands of the ``barenet`` parser."""
-    sub = _command(
+    sub = add_command(
         commands,
         serve_command,
         "draw digits for a saved model in the browser; serve it over HTTP",
