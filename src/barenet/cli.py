@@ -26,6 +26,7 @@ from .cli_parsing import (
     int_at_least,
 )
 from .data import dataset_info, download_dataset, load_dataset, preprocess_image
+from .data.datasets import check_fits
 from .errors import BarenetError
 from .init import INITIALIZERS
 from .metrics import classification_report, format_classification_report
@@ -164,13 +165,7 @@ def evaluate_command(args):
     --dataset): accuracy, loss, precision, recall and F1 of each class, and the confusion
     matrix."""
     net = load_model(args.model)
-    name = args.dataset or net.training_info.get("dataset", "mnist")
-    class_names, (height, width) = dataset_info(name)  # checked before minutes of loading
-    if (height * width, len(class_names)) != (net.input_size, net.output_size):
-        raise BarenetError(
-            f"{args.model} takes {net.input_size} inputs and {net.output_size} classes; "
-            f"{name} has {height * width} and {len(class_names)}"
-        )
+    name = dataset_of(net, args)
     data = load_dataset(name, args.data_dir, validation_size=0, dtype=net.dtype)
     loss = net.evaluate(data.X_test, data.y_test)["loss"]
     report = classification_report(data.y_test, net.predict(data.X_test), net.output_size)
@@ -183,6 +178,14 @@ def evaluate_command(args):
         print(f"accuracy {report['accuracy']:.2%}  loss {loss:.4f}  ({images})\n")
         print(format_classification_report(report, net.class_names))
     return 0
+
+
+def dataset_of(net, args):
+    """The data set to test ``net`` on: ``--dataset``, else the one it was trained on (MNIST for
+    models that do not say); checked to fit the network before minutes of loading."""
+    name = args.dataset or net.training_info.get("dataset", "mnist")
+    check_fits(name, net.input_size, net.output_size, args.model, ": choose with --dataset")
+    return name
 
 
 def predict_command(args):

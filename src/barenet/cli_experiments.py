@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from .activations import ACTIVATIONS
+from .cli import dataset_of
 from .cli_parsing import EXIT_FAILURE, add_command, data_dir_option, dataset_option, int_at_least
 from .data import load_dataset
 from .errors import BarenetError
@@ -218,13 +219,7 @@ def report_command(args):
     from .report import model_report
 
     net = load_model(args.model)
-    name = args.dataset or net.training_info.get("dataset", "mnist")
-    spec = dataset_spec(name)  # checked before the data is loaded
-    if (spec["n_features"], spec["n_classes"]) != (net.input_size, net.output_size):
-        raise BarenetError(
-            f"{args.model} takes {net.input_size} inputs and {net.output_size} classes; "
-            f"{name} has {spec['n_features']} and {spec['n_classes']}: choose with --dataset"
-        )
+    name = dataset_of(net, args)
     _, _, X_test, _, _, y_test = load_dataset(
         name, args.data_dir, validation_size=0, dtype=net.dtype
     )

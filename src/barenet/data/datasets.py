@@ -198,6 +198,17 @@ def dataset_info(name):
     return family.class_names, family.image_shape
 
 
+def check_fits(name, n_inputs, n_classes, model="the model", hint=""):
+    """A :class:`DataError` unless a network of ``n_inputs`` inputs and ``n_classes`` outputs
+    fits the data set ``name``; known without loading the data. ``hint`` ends the message."""
+    class_names, (height, width) = dataset_info(name)
+    if (height * width, len(class_names)) != (n_inputs, n_classes):
+        raise DataError(
+            f"{model} takes {n_inputs} inputs and {n_classes} classes; "
+            f"{name} has {height * width} and {len(class_names)}{hint}"
+        )
+
+
 def download_dataset(name="mnist", data_dir=None, mirrors=None, checksums=None, progress=True):
     """Download the files of the IDX data set ``name`` missing from its folder; return that folder.
 

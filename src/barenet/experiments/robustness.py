@@ -11,6 +11,7 @@ added to their training images can be compared with plainly trained ones.
 import numpy as np
 
 from .. import validation as check
+from ..data.datasets import check_fits
 from ..errors import BarenetError
 from ..network import NeuralNetwork, load_model
 from .perturbations import (
@@ -24,7 +25,6 @@ from .runner import run_jobs
 from .summary import format_table, summarize
 from .trial import (
     data_options,
-    dataset_spec,
     load_split,
     seeded_jobs,
     train_network,
@@ -177,12 +177,7 @@ test_robustness.__test__ = False
 
 def _check_model_fits(net, dataset):
     """A BarenetError, before any data is loaded, if ``net`` was not made for ``dataset``."""
-    spec = dataset_spec(dataset)
-    if (net.input_size, net.output_size) != (spec["n_features"], spec["n_classes"]):
-        raise BarenetError(
-            f"the model takes {net.input_size} inputs and {net.output_size} classes; "
-            f"{dataset} has {spec['n_features']} and {spec['n_classes']}: choose its data set"
-        )
+    check_fits(dataset, net.input_size, net.output_size, hint=": choose its data set")
 
 
 def _training_variants(noise_training):

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from .. import validation as check
-from ..data import DATASETS, dataset_info, load_dataset
+from ..data import dataset_info, load_dataset
 from ..errors import BarenetError, DivergenceError
 from ..network import NeuralNetwork
 from .runner import Job
@@ -36,9 +36,8 @@ def data_options(train_size=None, val_size=None, test_size=None, data_dir=None, 
 
 
 def check_dataset(name):
-    """``name`` if it is one of :data:`barenet.DATASETS`, else a BarenetError naming them."""
-    if name not in DATASETS:
-        raise BarenetError(f"unknown data set {name!r}; expected one of {', '.join(DATASETS)}")
+    """``name`` if it is one of :data:`barenet.DATASETS`, else a DataError naming them."""
+    dataset_info(name)
     return name
 
 
