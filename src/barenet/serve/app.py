@@ -22,7 +22,7 @@ from barenet import __version__
 from barenet.errors import DataError
 from barenet.network import load_model
 
-from .card import class_names, image_shape, model_card
+from .card import image_shape, model_card
 from .inputs import (
     MAX_BODY_BYTES,
     MAX_IMAGE_SIDE,
@@ -53,7 +53,7 @@ class Predictor:
 
     def __init__(self, net):
         self.net = net
-        self.class_names = class_names(net)
+        self.class_names = list(net.class_names)
         self.image_shape = image_shape(net)
         self._lock = threading.Lock()
 

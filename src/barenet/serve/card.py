@@ -1,8 +1,8 @@
 """What the page and ``GET /model`` say about a network: its classes, shape and model card.
 
-The network's ``class_names`` and ``image_shape`` are read through :func:`class_names` and
-:func:`image_shape`, which fall back to MNIST's digits and 28x28 for networks (and model files)
-that do not record them.
+Every network knows its ``class_names`` (``"0"`` ... ``"9"`` unless told otherwise);
+:func:`image_shape` falls back to 28x28 for a network whose inputs are no square image, which
+the app then refuses to feed with pictures.
 """
 
 from pathlib import Path
@@ -10,16 +10,9 @@ from pathlib import Path
 MNIST_SHAPE = (28, 28)
 
 
-def class_names(net):
-    """The name of each output class, as strings: ``["0", "1", ... "9"]`` for MNIST."""
-    names = getattr(net, "class_names", None)
-    return [str(name) for name in names] if names else [str(i) for i in range(net.output_size)]
-
-
 def image_shape(net):
     """``(height, width)`` of the images the network reads: (28, 28) for MNIST."""
-    shape = getattr(net, "image_shape", None)
-    return tuple(int(side) for side in shape) if shape else MNIST_SHAPE
+    return tuple(net.image_shape) if net.image_shape else MNIST_SHAPE
 
 
 def model_card(net, file=None):
@@ -37,7 +30,7 @@ def model_card(net, file=None):
         "summary": f"{' → '.join(map(str, sizes))} fully connected, {net.activation}",
         "parameters": int(net.n_parameters),
         "test_accuracy": info.get("test_accuracy"),
-        "class_names": class_names(net),
+        "class_names": list(net.class_names),
         "image_shape": list(image_shape(net)),
         "architecture": {
             "layer_sizes": sizes,

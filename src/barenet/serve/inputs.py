@@ -157,8 +157,6 @@ def image_input(data, name="request body", image_shape=MNIST_SHAPE):
     source = io.BytesIO(data)
     source.name = name  # load_image names the file in its error messages
     grey = load_image(source)
-    if tuple(image_shape) == MNIST_SHAPE:
-        return preprocess_digit(grey)
     return preprocess_digit(grey, shape=tuple(image_shape))
 
 
