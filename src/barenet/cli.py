@@ -192,10 +192,9 @@ def predict_command(args):
     """Name what each picture (PNG, JPEG...) shows, with a saved model. Each picture is first
     made to look like the model's training images: light on dark, centred, 28x28 for MNIST."""
     net = load_model(args.model)
-    shape = net.image_shape or (28, 28)
-    if shape[0] * shape[1] != net.input_size:
+    if net.image_shape is None:  # only square images are guessed; others must be given
         raise BarenetError(f"{args.model}: its {net.input_size} inputs are not an image")
-    X = np.stack([preprocess_image(path, shape) for path in args.images])
+    X = np.stack([preprocess_image(path, net.image_shape) for path in args.images])
     probabilities = net.predict_proba(X)
     results = [
         _best_classes(path, p, args.top, net.class_names)
