@@ -283,3 +283,10 @@ def test_preprocess_digit_to_another_shape_centres_the_ink():
     assert np.allclose(centre, (4, 4), atol=0.75) and small.max() == pytest.approx(1, abs=0.05)
     with pytest.raises(DataError, match="shape must be"):
         barenet.preprocess_digit(picture, shape=(8,))
+
+
+def test_predict_refuses_a_model_whose_inputs_are_no_image(tmp_path, capsys):
+    NeuralNetwork(10, [4], 2, seed=0).save_model(tmp_path / "flat.npz")  # 10 inputs: no square
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "x.png")
+    assert main(["predict", str(tmp_path / "flat.npz"), str(tmp_path / "x.png")]) == 2
+    assert "its 10 inputs are not an image" in capsys.readouterr().err
