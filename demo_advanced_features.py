@@ -71,8 +71,8 @@ def study(title, table, notes=()):
 
 
 def main(argv=None):
-    from barenet import figures  # matplotlib only when run
-    from barenet.report import model_sections, write_report
+    from barenet.viz import figures  # matplotlib only when run
+    from barenet.viz.report import model_sections, write_report
 
     args = parse_args(argv)
     out = args.output_dir

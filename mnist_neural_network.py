@@ -40,7 +40,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    from barenet.plots import plot_history, plot_predictions  # matplotlib only when run
+    from barenet.viz.plots import plot_history, plot_predictions  # matplotlib only when run
 
     args = parse_args(argv)
     X_train, X_val, X_test, y_train, y_val, y_test = load_and_preprocess_mnist(args.data_dir)

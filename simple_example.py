@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from barenet import NeuralNetwork, load_and_preprocess_mnist
-from barenet.plots import plot_predictions
+from barenet.viz.plots import plot_predictions
 
 OUTPUT_DIR = Path("outputs")
 

@@ -77,7 +77,7 @@ def quick_model(path):
     X_train, _, X_test, y_train, _, y_test = load_and_preprocess_mnist()
     net = NeuralNetwork(784, [128], 10, optimizer="adam", learning_rate=0.003, seed=0)
     net.train(X_train, y_train, epochs=3, verbose=False)
-    net.training_info["test_accuracy"] = net.calculate_accuracy(X_test, y_test)
+    net.training_info.test_accuracy = net.calculate_accuracy(X_test, y_test)
     net.save_model(path)
     return str(path)
 

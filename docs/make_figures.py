@@ -27,15 +27,15 @@ from barenet.experiments import (
     learning_rate_range_test,
     test_robustness,
 )
-from barenet.figures import (
+from barenet.nn.init import he_normal, xavier_uniform
+from barenet.optim.optimizers import get_optimizer
+from barenet.viz.figures import (
     plot_architectures,
     plot_dynamics,
     plot_learning_rates,
     plot_range_test,
     plot_robustness,
 )
-from barenet.init import he_normal, xavier_uniform
-from barenet.optimizers import get_optimizer
 
 # -- how it works ------------------------------------------------------------------------------
 
@@ -116,7 +116,7 @@ SMALL = {"train_size": 10000, "val_size": 2000, "test_size": 2000, "progress": F
 
 
 def study_figures():
-    """The four studies on a small subset, drawn by barenet.figures and scaled down."""
+    """The four studies on a small subset, drawn by barenet.viz.figures and scaled down."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         rows = experiment_with_architectures(

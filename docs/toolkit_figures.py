@@ -5,12 +5,11 @@ import numpy as np
 from figure_common import BLUE, GREEN, ORANGE, PURPLE, RED, figure, mnist, save
 
 from barenet import NeuralNetwork
-from barenet.augment import get_augmentation
-from barenet.callbacks import EarlyStopping
-from barenet.experiments.dynamics import parameter_slices
-from barenet.layers import Activation
-from barenet.schedules import get_schedule
-from barenet.training import clip_by_global_norm
+from barenet.nn.layers import Activation
+from barenet.optim.schedules import get_schedule
+from barenet.train.augment import get_augmentation
+from barenet.train.callbacks import EarlyStopping
+from barenet.train.trainer import clip_by_global_norm
 
 
 def _small_run(seed=0, epochs=40, **options):
@@ -81,7 +80,7 @@ def batch_norm():
         _, gradient = net.loss_and_gradient(probe_X, probe_y)
         norms = [
             np.linalg.norm(gradient[part])
-            for name, part in parameter_slices(net).items()
+            for name, part in net.parameter_slices().items()
             if name.endswith(".W")
         ]
         grad_ax.plot(np.arange(1, 7), norms, "o-", color=color, label=label)

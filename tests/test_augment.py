@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from barenet import BarenetError
-from barenet.augment import Affine, Elastic, Shift, get_augmentation, sample_bilinear
+from barenet.train.augment import Affine, Elastic, Shift, get_augmentation, sample_bilinear
 
 
 def square(side=28):

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import barenet.cli
+import barenet.cli.main
 from barenet import NeuralNetwork, load_mnist, load_model
-from barenet.cli import TRAIN_DEFAULTS, build_network, build_parser, main
+from barenet.cli.main import TRAIN_DEFAULTS, build_network, build_parser, main
 from barenet.data import data_home
 
 needs_mnist = pytest.mark.mnist
@@ -83,12 +83,16 @@ def test_build_network_uses_every_option():
         "--batch-norm --l2 1e-4 --l1 1e-5 --dtype float64 --seed 7"
     )
     args = build_parser().parse_args(["train", *options.split()])
-    config = build_network(args).get_config()
-    assert config["hidden_sizes"] == [20, 10] and config["optimizer"]["name"] == "adam"
+    net = build_network(args)
+    config = net.get_config()
+    assert net.hidden_sizes == [20, 10] and config["optimizer"]["name"] == "adam"
     assert config["optimizer"]["learning_rate"] == 0.003
-    assert (config["activation"], config["init"], config["dtype"]) == ("tanh", "he", "float64")
-    assert (config["dropout"], config["batch_norm"], config["seed"]) == (0.2, True, 7)
+    assert (net.activation, net.init, config["dtype"]) == ("tanh", "he", "float64")
+    assert (net.dropout, net.batch_norm, config["seed"]) == (0.2, True, 7)
     assert (config["l2"], config["l1"]) == (1e-4, 1e-5)
+    assert net.describe() == (
+        "dense20 batchnorm tanh dropout0.2 dense10 batchnorm tanh dropout0.2 dense10"
+    )
 
 
 # -- evaluate -------------------------------------------------------------------------------------
@@ -217,7 +221,7 @@ def test_ctrl_c_exits_130_without_traceback(monkeypatch, capsys):
     def interrupted(name, data_dir):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(barenet.cli, "download_dataset", interrupted)
+    monkeypatch.setattr(barenet.cli.main, "download_dataset", interrupted)
     code, out, err = run(capsys, "download")
     assert code == 130 and out == "" and err == "barenet: interrupted\n"
 
@@ -226,7 +230,7 @@ def test_unexpected_failures_exit_1_without_traceback(monkeypatch, capsys):
     def broken(name, data_dir):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(barenet.cli, "download_dataset", broken)
+    monkeypatch.setattr(barenet.cli.main, "download_dataset", broken)
     code, _, err = run(capsys, "download")
     assert code == 1 and err == "barenet: error: RuntimeError: disk on fire\n"
 
@@ -311,10 +315,10 @@ def test_toolkit_options_reach_training_and_the_model_file(tmp_path, capsys):
     net = load_model(path)
     info = net.training_info
     assert net.optimizer.config()["nesterov"] and net.dropout == 0.1
-    assert info["schedule"]["name"] == "warmup" and info["schedule"]["then"]["name"] == "cosine"
-    assert info["augment"] == {"name": "shift", "max_shift": 1}
-    assert info["early_stopping"] == 5 and info["clip_norm"] == 5 and info["best_epoch"] in (1, 2)
-    assert 0.8 < info["test_accuracy"] <= 1 and f"{info['test_accuracy']:.2%}" in out
+    assert info.schedule["name"] == "warmup" and info.schedule["then"]["name"] == "cosine"
+    assert info.augment == {"name": "shift", "max_shift": 1}
+    assert info.early_stopping == 5 and info.clip_norm == 5 and info.best_epoch in (1, 2)
+    assert 0.8 < info.test_accuracy <= 1 and f"{info.test_accuracy:.2%}" in out
 
 
 @needs_mnist
@@ -370,11 +374,11 @@ def test_train_defaults_are_the_documented_default_recipe():
     net = build_network(args)
     expected = NeuralNetwork(**recipe["network"])
     assert net.get_config() == {**expected.get_config(), "seed": 0}
-    options = barenet.cli.train_options(args)
+    options = barenet.cli.main.train_options(args)
     assert {k: options[k] for k in recipe["train"] if k != "augment"} == {
         k: v for k, v in recipe["train"].items() if k != "augment"
     }
-    from barenet.augment import get_augmentation
+    from barenet.train.augment import get_augmentation
 
     assert (
         get_augmentation(options["augment"]).config()

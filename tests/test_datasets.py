@@ -15,7 +15,7 @@ from PIL import Image
 
 import barenet
 from barenet import DATASETS, NeuralNetwork, download_dataset, load_dataset
-from barenet.cli import main
+from barenet.cli.main import main
 from barenet.data.datasets import IDX_FAMILIES
 from barenet.errors import BarenetError, DataError, DataNotFoundError
 
@@ -255,14 +255,12 @@ def test_cli_trains_evaluates_and_predicts_on_digits(tmp_path, capsys):
     assert main(args) == 0
     assert "test accuracy" in capsys.readouterr().out
     net = barenet.load_model(model)
-    assert (net.input_size, net.image_shape, net.training_info["dataset"]) == (64, [8, 8], "digits")
-    assert net.training_info["augment"] is None  # 8x8 images are not distorted by default
-    assert net.training_info["test_accuracy"] >= 0.9  # measured 0.96
+    assert (net.input_size, net.image_shape, net.training_info.dataset) == (64, [8, 8], "digits")
+    assert net.training_info.augment is None  # 8x8 images are not distorted by default
+    assert net.training_info.test_accuracy >= 0.9  # measured 0.96
     assert main(["evaluate", model, "--json"]) == 0  # the model says which test set is its own
     report = json.loads(capsys.readouterr().out)
-    assert (
-        report["dataset"] == "digits" and report["accuracy"] == net.training_info["test_accuracy"]
-    )
+    assert report["dataset"] == "digits" and report["accuracy"] == net.training_info.test_accuracy
     # A digits image, drawn big, read back through the 8x8 preprocessing.
     X_test = load_dataset("digits").X_test
     big = np.kron(X_test[0].reshape(8, 8), np.ones((6, 6))) * 255

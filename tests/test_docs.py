@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 import barenet
-from barenet.cli import build_parser
+from barenet.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

@@ -13,7 +13,7 @@ import pytest
 
 import barenet.experiments as ex
 from barenet import NeuralNetwork, load_and_preprocess_mnist
-from barenet.cli import main
+from barenet.cli.main import main
 from barenet.errors import BarenetError
 from barenet.experiments import perturbations as pert
 from barenet.experiments import trial
@@ -225,7 +225,7 @@ def test_diagnosis_names_exploding_gradients_and_dead_units():
 
 def test_parameter_slices_find_each_array_in_the_flat_buffer():
     net = NeuralNetwork(784, [8], 10, batch_norm=True, seed=0)
-    slices = ex.dynamics.parameter_slices(net)
+    slices = net.parameter_slices()
     assert set(slices) == {n for n in net.named_arrays() if "running" not in n}
     for name, where in slices.items():
         np.testing.assert_array_equal(net.params[where], net.named_arrays()[name].ravel())
@@ -374,7 +374,7 @@ def test_input_gradient_matches_finite_differences(batch_norm):
     if batch_norm:  # running statistics away from 0 and 1 test the backward through them
         net.train(rng.random((64, 784)), rng.integers(0, 10, 64), epochs=2, verbose=False)
     X, y = rng.random((3, 784)), np.array([1, 5, 7])
-    gradient = pert.input_gradient(net, X, y)
+    gradient = net.input_gradient(X, y)
     assert net.layers[0].input_grad is False
     for i, j in ((0, 300), (1, 400), (2, 500)):
         step = np.zeros_like(X)
@@ -454,7 +454,7 @@ def test_experiment_dynamics_names_its_network_by_the_data_sets_sizes(tmp_path, 
 def test_robustness_of_a_model_defaults_to_the_data_set_it_was_trained_on(tmp_path, capsys):
     model = tmp_path / "m.npz"
     net = NeuralNetwork(64, [16], 10, seed=0)
-    net.training_info["dataset"] = "digits"  # as `barenet train --dataset digits` records it
+    net.training_info.dataset = "digits"  # as `barenet train --dataset digits` records it
     net.save_model(model)
     argv = f"experiment robustness --model {model} --perturbations shift -q -o {tmp_path}"
     assert main(argv.split()) == 0

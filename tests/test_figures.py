@@ -4,9 +4,9 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from barenet import figures
 from barenet.data.datasets import FASHION_MNIST
 from barenet.errors import BarenetError
+from barenet.viz import figures
 
 RNG = np.random.default_rng(0)
 FASHION = FASHION_MNIST.class_names

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from barenet import NeuralNetwork
-from barenet.layers import Dropout
+from barenet.nn.layers import Dropout
 
 
 def numerical_gradient(net, X, y, eps=1e-6):

@@ -19,9 +19,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import barenet.io
+import barenet.files.archive
 from barenet.errors import ModelFileError
-from barenet.io import FORMAT_VERSION, atomic_open, atomic_write_bytes, load_arrays, save_arrays
+from barenet.files.archive import (
+    FORMAT_VERSION,
+    atomic_open,
+    atomic_write_bytes,
+    load_arrays,
+    save_arrays,
+)
 
 HEADER = {
     "architecture": {"layers": [784, 32, 10], "activations": ["relu", "softmax"]},
@@ -212,7 +218,7 @@ def test_failed_save_keeps_the_previous_model(model_file):
 CHILD = """
 import sys
 import numpy as np
-from barenet.io import save_arrays
+from barenet.files.archive import save_arrays
 path, first = sys.argv[1], int(sys.argv[2])
 w = np.empty(300_000, dtype=np.int32)
 for version in range(first, first + 100_000):
@@ -226,7 +232,7 @@ for version in range(first, first + 100_000):
 def test_kill_9_during_saves_leaves_an_old_or_new_complete_file(tmp_path):
     path = tmp_path / "model.pkl"
     save_arrays(path, {"version": 0}, {"w": np.zeros(300_000, np.int32), "v": np.array(0)})
-    env = {**os.environ, "PYTHONPATH": str(Path(barenet.io.__file__).parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(barenet.files.archive.__file__).parents[1])}
     rng = random.Random(1234)
     seen = set()
     for trial in range(30):
@@ -426,7 +432,7 @@ def test_newer_format_version_is_refused_with_an_upgrade_message(model_file, tmp
     with pytest.raises(
         ModelFileError,
         match=r"edited\.bn was written by a newer barenet \(format version 7\); "
-        r"this version reads up to 1",
+        rf"this version reads up to {FORMAT_VERSION}",
     ):
         load_arrays(path)
 

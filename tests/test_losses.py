@@ -1,6 +1,6 @@
 import numpy as np
 
-from barenet.losses import cross_entropy, log_softmax, softmax, softmax_cross_entropy
+from barenet.nn.losses import cross_entropy, log_softmax, softmax, softmax_cross_entropy
 
 
 def test_softmax_known_values():

@@ -249,8 +249,8 @@ def test_a_pickled_network_keeps_training_like_the_original():
 def test_model_file_with_wrong_or_missing_arrays_is_refused_by_name(tmp_path):
     """A well-formed file whose arrays do not fit its architecture: the error says which."""
     from barenet import ModelFileError
-    from barenet.io import save_arrays
-    from barenet.modelfile import file_header
+    from barenet.files.archive import save_arrays
+    from barenet.files.modelfile import file_header
 
     nn = NeuralNetwork(6, [4], 3, seed=0)
     arrays = dict(nn.named_arrays())

@@ -1,4 +1,4 @@
-"""barenet.onnx: exported graphs run in onnxruntime and give barenet's own probabilities."""
+"""barenet.files.onnx: exported graphs run in onnxruntime and give barenet's own probabilities."""
 
 import importlib
 import os
@@ -10,10 +10,10 @@ import onnxruntime as ort
 import pytest
 
 from barenet import BarenetError, NeuralNetwork, load_mnist
-from barenet.activations import Activation as ActivationFunction
-from barenet.cli import main
-from barenet.layers import Activation, Layer
-from barenet.onnx import OPSET, export, to_model
+from barenet.cli.main import main
+from barenet.files.onnx import OPSET, export, to_model
+from barenet.nn.activations import Activation
+from barenet.nn.layers import Layer
 
 # Briefly trained networks (2 epochs on 3,000 images) cover every exportable layer and activation.
 ARCHITECTURES = {
@@ -110,8 +110,8 @@ class Doubler(Layer):
         return 2 * X
 
 
-class Swish(ActivationFunction):
-    name = "swish"
+class Swish(Activation):
+    kind = "swish"
 
 
 def test_a_layer_onnx_cannot_express_is_named_in_the_error(tmp_path):
@@ -120,8 +120,8 @@ def test_a_layer_onnx_cannot_express_is_named_in_the_error(tmp_path):
     with pytest.raises(BarenetError, match=r"cannot export layers\.1 \(Doubler, kind 'doubler'\)"):
         export(net, tmp_path / "m.onnx")
     net = NeuralNetwork(6, [5], 3)
-    net.layers[1] = Activation(Swish())
-    with pytest.raises(BarenetError, match=r"cannot export layers\.1 \(activation 'swish'\)"):
+    net.layers[1] = Swish()
+    with pytest.raises(BarenetError, match=r"cannot export layers\.1 \(Swish, kind 'swish'\)"):
         export(net, tmp_path / "m.onnx")
     assert not os.listdir(tmp_path)
 
@@ -150,13 +150,13 @@ def test_cli_export_errors_are_one_line(tmp_path, capsys):
 
 
 def test_onnx_stays_optional(monkeypatch, tmp_path, capsys):
-    code = "import sys, barenet, barenet.cli; sys.exit('onnx' in sys.modules)"
+    code = "import sys, barenet, barenet.cli.main; sys.exit('onnx' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
-    monkeypatch.delitem(sys.modules, "barenet.onnx")
+    monkeypatch.delitem(sys.modules, "barenet.files.onnx")
     for name in [m for m in sys.modules if m.split(".")[0] == "onnx"]:
         monkeypatch.setitem(sys.modules, name, None)  # makes `import onnx...` fail
     with pytest.raises(ImportError, match=r"pip install barenet\[onnx\]"):
-        importlib.import_module("barenet.onnx")
+        importlib.import_module("barenet.files.onnx")
     NeuralNetwork(6, [5], 3).save_model(tmp_path / "model.npz")
     assert main(["export", str(tmp_path / "model.npz"), "--onnx", str(tmp_path / "m.onnx")]) == 1
     assert "pip install barenet[onnx]" in capsys.readouterr().err

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from barenet import BarenetError, NeuralNetwork
-from barenet.optimizers import SGD, Adam, AdamW, RMSprop, get_optimizer
+from barenet.optim.optimizers import SGD, Adam, AdamW, RMSprop, get_optimizer
 
 
 def run(opt, grads_seq, p0=(1.0, -2.0), mask=None):

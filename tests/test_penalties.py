@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from barenet.penalties import WeightPenalty
+from barenet.nn.penalties import WeightPenalty
 
 
 def test_l2_and_l1_add_their_gradient_to_the_weights_only():

@@ -5,10 +5,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from barenet import NeuralNetwork, plots
+from barenet import NeuralNetwork
 from barenet.data.datasets import FASHION_MNIST
 from barenet.errors import BarenetError, DataError
-from barenet.plots import plot_history, plot_predictions
+from barenet.viz import plots
+from barenet.viz.plots import plot_history, plot_predictions
 
 RNG = np.random.default_rng(0)
 FASHION = FASHION_MNIST.class_names
@@ -211,9 +212,7 @@ def test_first_layer_weights_from_a_network_or_a_matrix(tmp_path):
     assert size(plots.plot_first_layer_weights(net, tmp_path / "w.png")) == (960, 1032)
     path = plots.plot_first_layer_weights(RNG.random((784, 9)), tmp_path / "w9.png")
     assert size(path) == (360, 432)
-    with pytest.raises(
-        BarenetError, match="90 first-layer inputs are not a square image"
-    ):
+    with pytest.raises(BarenetError, match="90 first-layer inputs are not a square image"):
         plots.plot_first_layer_weights(RNG.random((90, 9)), tmp_path / "bad.png")
     with pytest.raises(BarenetError, match=r"= 90 first-layer inputs, got \(9, 9\)"):
         plots.plot_first_layer_weights(RNG.random((90, 9)), tmp_path / "bad.png", 9, (9, 9))

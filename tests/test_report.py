@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from barenet import NeuralNetwork
-from barenet.cli import main
-from barenet.plots import plot_history
-from barenet.report import model_report, write_report
+from barenet.cli.main import main
+from barenet.viz.plots import plot_history
+from barenet.viz.report import model_report, write_report
 
 EMBEDDED = re.compile(r'<img alt="[^"]*" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
 
@@ -69,7 +69,7 @@ def test_report_command_scores_a_saved_model_on_the_test_set(tmp_path):
 def test_report_command_scores_on_the_models_data_set_and_names_the_classes(tmp_path):
     model, report = tmp_path / "m.npz", tmp_path / "r.html"
     net = NeuralNetwork(64, [16], 10, class_names=[f"digit {k}" for k in range(10)], seed=0)
-    net.training_info["dataset"] = "digits"  # as `barenet train --dataset digits` records it
+    net.training_info.dataset = "digits"  # as `barenet train --dataset digits` records it
     net.save_model(model)
     with contextlib.redirect_stdout(io.StringIO()):
         assert main(["report", str(model), "-o", str(report)]) == 0

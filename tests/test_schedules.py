@@ -3,7 +3,7 @@ import math
 import pytest
 
 from barenet import BarenetError
-from barenet.schedules import get_schedule
+from barenet.optim.schedules import get_schedule
 
 
 def started(spec, base=0.1, epochs=10):

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-import barenet.serve.command
+import barenet.cli.serve
 from barenet import (
     NeuralNetwork,
     load_and_preprocess_mnist,
@@ -29,7 +29,7 @@ from barenet import (
     preprocess_digit,
     preprocess_image,
 )
-from barenet.cli import main
+from barenet.cli.main import main
 from barenet.serve import create_app
 from barenet.serve.app import STATIC, Predictor
 from barenet.serve.inputs import MAX_BODY_BYTES, InputError, check_content_length, parse_pixels
@@ -57,7 +57,7 @@ def model_file(tmp_path_factory, mnist):
     X_train, _, _, y_train, _, _ = load_and_preprocess_mnist()
     net = NeuralNetwork(784, [64], 10, optimizer="adam", learning_rate=0.003, seed=0)
     net.train(X_train[:20000], y_train[:20000], epochs=2, batch_size=64, verbose=False)
-    net.training_info["test_accuracy"] = net.calculate_accuracy(*mnist)
+    net.training_info.test_accuracy = net.calculate_accuracy(*mnist)
     path = tmp_path_factory.mktemp("serve") / "digits.npz"
     net.save_model(path)
     return path, net
@@ -133,7 +133,7 @@ def test_model_card_says_what_the_model_is_and_how_it_was_trained(client, model_
     net = model_file[1]
     assert card["file"] == "digits.npz"
     assert card["parameters"] == net.n_parameters == 784 * 64 + 64 + 64 * 10 + 10
-    assert card["test_accuracy"] == pytest.approx(net.training_info["test_accuracy"])
+    assert card["test_accuracy"] == pytest.approx(net.training_info.test_accuracy)
     assert 0.9 < card["test_accuracy"] < 1
     assert card["class_names"] == [str(d) for d in range(10)]
     assert card["image_shape"] == [28, 28]
@@ -159,7 +159,7 @@ def test_model_card_of_an_untrained_network_in_memory(bare_client):
 
 def test_model_card_describes_regularisation_and_schedules():
     net = NeuralNetwork(784, [32], 10, dropout=0.25, batch_norm=True, optimizer="nesterov")
-    net.training_info = {"schedule": {"name": "warmup", "warmup": 1, "then": {"name": "cosine"}}}
+    net.training_info.schedule = {"name": "warmup", "warmup": 1, "then": {"name": "cosine"}}
     card = TestClient(create_app(net)).get("/model").json()
     assert card["architecture"]["layers"] == [
         "dense 784 → 32",
@@ -571,11 +571,11 @@ def test_concurrent_predictions_do_not_mix_up_their_inputs():
 
 
 def test_serve_defaults_to_the_model_barenet_train_writes():
-    from barenet.cli import TRAIN_DEFAULTS, build_parser
+    from barenet.cli.main import TRAIN_DEFAULTS, build_parser
 
     args = build_parser().parse_args(["serve"])
     assert (args.model, args.host, args.port) == (TRAIN_DEFAULTS["output"], "127.0.0.1", 8000)
-    assert args.run is barenet.serve.command.serve_command
+    assert args.run is barenet.cli.serve.serve_command
 
 
 def test_serve_a_missing_model_is_a_one_line_error(tmp_path, capsys):

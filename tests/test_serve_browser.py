@@ -92,7 +92,7 @@ def model_file(tmp_path_factory, mnist):
     X_train, _, X_test, y_train, _, y_test = mnist
     net = NeuralNetwork(784, [128], 10, optimizer="adam", learning_rate=0.003, seed=0)
     net.train(X_train, y_train, epochs=3, batch_size=64, verbose=False)
-    net.training_info["test_accuracy"] = net.calculate_accuracy(X_test, y_test)
+    net.training_info.test_accuracy = net.calculate_accuracy(X_test, y_test)
     path = tmp_path_factory.mktemp("browser") / "model.npz"
     net.save_model(path)
     return path, net
@@ -338,7 +338,7 @@ def test_model_card_on_the_page(offline_page, model_file):
     page, _, _ = offline_page
     field = page.locator("#model-card [data-field=test_accuracy]")
     field.wait_for(timeout=TIMEOUT_MS)
-    accuracy = model_file[1].training_info["test_accuracy"]
+    accuracy = model_file[1].training_info.test_accuracy
     assert field.inner_text() == f"{accuracy * 100:.1f}%"
     card = page.locator("#model-card")
     assert "101,770" in card.inner_text()  # 784*128 + 128 + 128*10 + 10 parameters

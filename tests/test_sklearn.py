@@ -166,7 +166,7 @@ def test_hyperparameters_reach_the_network(digits):
     assert net.hidden_sizes == [7] and net.activation == "tanh" and net.batch_norm
     assert net.dtype == np.float64 and net.learning_rate == 0.05
     assert net.optimizer.config()["momentum"] == 0.5
-    assert net.training_info["batch_size"] == 32
+    assert net.training_info.batch_size == 32
     assert clf.predict_proba(X_train[:3] / 16).dtype == np.float64
 
 
@@ -206,10 +206,10 @@ def test_early_stopping_holds_out_a_fraction_and_keeps_the_best_epoch(digits):
     clf = quick(early_stopping=True, validation_fraction=0.2, n_iter_no_change=2, epochs=30)
     clf.fit(X_train / 16, y_train)
     info = clf.network_.training_info
-    assert info["n_val"] == math.ceil(0.2 * len(y_train))
-    assert info["n_train"] + info["n_val"] == len(y_train)
+    assert info.n_val == math.ceil(0.2 * len(y_train))
+    assert info.n_train + info.n_val == len(y_train)
     scores = clf.history_["val_accuracy"]
-    assert info["best_epoch"] == int(np.argmax(scores)) + 1 and clf.n_iter_ == len(scores)
+    assert info.best_epoch == int(np.argmax(scores)) + 1 and clf.n_iter_ == len(scores)
     assert clf.n_iter_ < 30  # two epochs without improvement happen long before thirty
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from barenet import BarenetError, DivergenceError, NeuralNetwork
-from barenet.callbacks import EarlyStopping
-from barenet.training import clip_by_global_norm
+from barenet.train.callbacks import EarlyStopping
+from barenet.train.trainer import clip_by_global_norm
 
 
 def blobs(n=400, d=10, k=3, seed=0):
@@ -72,7 +72,7 @@ def test_early_stopping_restores_the_best_epoch():
         early_stopping=stopper,
     )
     best = int(np.argmin(nn.history["val_loss"]))
-    assert stopper.best_epoch == best + 1 == nn.training_info["best_epoch"]
+    assert stopper.best_epoch == best + 1 == nn.training_info.best_epoch
     assert len(nn.history["val_loss"]) == best + 1 + 2  # stopped after `patience` worse epochs
     assert np.array_equal(nn.params, snapshots[best])
     assert not np.array_equal(nn.params, snapshots[-1])

@@ -1,7 +1,7 @@
 """MkDocs hook: show the docstrings' Sphinx cross-references as plain code.
 
 barenet's docstrings name other objects the Sphinx way (``:func:`load_dataset```,
-``:class:`~barenet.callbacks.EarlyStopping```), which mkdocstrings passes through as text:
+``:class:`~barenet.train.callbacks.EarlyStopping```), which mkdocstrings passes through as text:
 ``:func:`` followed by the name in code. This hook drops the role and, as Sphinx does for a
 leading ``~``, keeps only the last part of the dotted name.
 """

@@ -8,7 +8,7 @@ The public API, re-exported from the modules that define it::
     nn.train(X_train, y_train, X_val, y_val, epochs=10, batch_size=64)
 """
 
-from .data import (
+from barenet.data import (
     DATASETS,
     Dataset,
     data_home,
@@ -24,13 +24,19 @@ from .data import (
     read_idx,
     write_idx,
 )
-from .errors import BarenetError, DataError, DataNotFoundError, DivergenceError, ModelFileError
-from .network import NeuralNetwork, load_model
-from .optimizers import SGD, Adam, AdamW, RMSprop
-
-__version__ = "0.1.0"
+from barenet.errors import (
+    BarenetError,
+    DataError,
+    DataNotFoundError,
+    DivergenceError,
+    ModelFileError,
+)
+from barenet.network import NeuralNetwork, load_model
+from barenet.optim.optimizers import SGD, Adam, AdamW, RMSprop
+from barenet.version import __version__
 
 __all__ = [
+    "__version__",
     "DATASETS",
     "Dataset",
     "dataset_info",

@@ -2,7 +2,7 @@
 
 import sys
 
-from barenet.cli import main
+from barenet.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

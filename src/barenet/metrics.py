@@ -7,7 +7,7 @@ a ratio whose denominator is zero (a class never predicted, or absent from the l
 
 import numpy as np
 
-from .errors import DataError
+from barenet.errors import DataError
 
 
 def confusion_matrix(y_true, y_pred, n_classes=None):

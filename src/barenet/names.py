@@ -4,7 +4,7 @@ A spec is a name (``"adam"``) or a config dict (``{"name": "sgd", "momentum": 0.
 also what a saved model's JSON header holds, so every piece can be rebuilt from its file.
 """
 
-from .errors import BarenetError
+from barenet.errors import BarenetError
 
 
 def parse_spec(spec, table, kind):

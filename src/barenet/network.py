@@ -1,47 +1,73 @@
-"""The network: the seed's ``NeuralNetwork`` API over layers that share one flat parameter buffer.
+"""The network: a list of layers over one flat parameter buffer, and the original project's API.
 
-``NeuralNetwork(784, [128, 64], 10)`` builds ``Dense -> ReLU -> Dense -> ReLU -> Dense`` with a
-softmax cross-entropy loss on top. All weights and biases live in ``self.params``, one contiguous
-array, and their gradients in ``self.grads`` with the same layout; each layer sees views into both.
-Training is delegated to :mod:`barenet.training`, file I/O to :mod:`barenet.io`.
+``NeuralNetwork.from_layers([Dense(128), ReLU(), Dense(10)], input_shape=784)`` builds any stack
+of :mod:`barenet.nn` layers; ``NeuralNetwork(784, [128, 64], 10)``, the original project's
+signature, builds ``Dense -> ReLU -> Dense -> ReLU -> Dense`` through the same path. A softmax
+cross-entropy loss sits on top. All weights and biases live in ``self.params``, one contiguous
+array, and their gradients in ``self.grads`` with the same layout; each layer sees views into
+both. The training spine is public: :meth:`forward`, :meth:`backward`, :meth:`backprop`; the
+loop that calls them is :class:`barenet.train.trainer.Trainer`, file I/O is in
+:mod:`barenet.files.modelfile`.
 """
+
+import math
 
 import numpy as np
 
-from . import validation as check
-from .activations import ACTIVATIONS
-from .augment import get_augmentation
-from .callbacks import as_callback, get_early_stopping
-from .init import INITIALIZERS
-from .layers import Activation, BatchNorm, Dense, Dropout
-from .losses import cross_entropy, softmax, softmax_cross_entropy
-from .modelfile import load_network, save_network
-from .optimizers import get_optimizer
-from .penalties import WeightPenalty
-from .schedules import get_schedule
-from .training import Trainer
+from barenet import validation as check
+from barenet.errors import BarenetError
+from barenet.files.modelfile import load_network, save_network
+from barenet.nn.activations import ACTIVATIONS, Activation, get_activation
+from barenet.nn.init import INITIALIZERS
+from barenet.nn.layers import BatchNorm, Dense, Dropout, Layer
+from barenet.nn.losses import cross_entropy, softmax, softmax_cross_entropy
+from barenet.nn.penalties import WeightPenalty
+from barenet.nn.stack import describe_layers, layer_from_config
+from barenet.optim.optimizers import get_optimizer
+from barenet.optim.schedules import get_schedule
+from barenet.train.augment import get_augmentation
+from barenet.train.callbacks import as_callback, get_early_stopping
+from barenet.train.record import TrainingRecord
+from barenet.train.trainer import Trainer
 
-PREDICT_CHUNK = 16384  # rows per forward pass at prediction time: bounds memory, keeps BLAS busy
+CHUNK_VALUES = 1 << 22  # values of the widest layer per prediction chunk: bounds memory
+MAX_CHUNK = 16384  # rows per forward pass at prediction time, at most: keeps BLAS busy
+
+
+def mlp_layers(
+    hidden_sizes, output_size, activation="relu", init="xavier", dropout=0.0, batch_norm=False
+):
+    """The original project's stack: ``Dense [BatchNorm] activation [Dropout]`` per hidden
+    width, then ``Dense(output_size)``."""
+    layers = []
+    for width in hidden_sizes:
+        layers.append(Dense(width, init))
+        if batch_norm:
+            layers.append(BatchNorm())
+        layers.append(get_activation(activation))
+        if dropout:
+            layers.append(Dropout(dropout))
+    return [*layers, Dense(output_size, init)]
 
 
 class NeuralNetwork:
-    """A fully connected classifier: ReLU hidden layers, softmax output, cross-entropy loss.
+    """A classifier made of layers, with a softmax output and the cross-entropy loss.
 
     Parameters
     ----------
     input_size, hidden_sizes, output_size : int, list of int, int
-        The layer widths (the seed's 784, [128, 64], 10).
+        The layer widths (the original project's 784, [128, 64], 10).
     learning_rate : float
-        Step size of the optimizer (0.01, the seed's).
+        Step size of the optimizer (0.01, the original project's).
     activation : str
         Hidden-layer activation by name: ``relu``, ``leaky_relu``, ``sigmoid``, ``tanh``,
         ``gelu``.
     init : str
-        Weight initialisation: ``xavier`` (the seed's), ``xavier_normal``, ``he``,
+        Weight initialisation: ``xavier`` (the original project's), ``xavier_normal``, ``he``,
         ``he_uniform``.
     optimizer : str, dict or optimizer
-        ``sgd`` (the seed's), ``momentum``, ``nesterov``, ``rmsprop``, ``adam``, ``adamw``, a
-        dict such as ``{"name": "sgd", "momentum": 0.9}``, or an optimizer object.
+        ``sgd`` (the original project's), ``momentum``, ``nesterov``, ``rmsprop``, ``adam``,
+        ``adamw``, a dict such as ``{"name": "sgd", "momentum": 0.9}``, or an optimizer object.
     dropout : float
         Drop rate after each hidden activation (0 = off).
     batch_norm : bool
@@ -59,6 +85,10 @@ class NeuralNetwork:
     image_shape : (int, int) or None
         ``(height, width)`` of the images the inputs are, flattened row by row (default: square
         when ``input_size`` is a square number, 28x28 for 784).
+
+    Notes
+    -----
+    Any other stack of layers, convolutions included: :meth:`from_layers`.
     """
 
     def __init__(
@@ -80,18 +110,95 @@ class NeuralNetwork:
         class_names=None,
         image_shape=None,
     ):
-        self.input_size = check.positive_int("input_size", input_size)
-        self.hidden_sizes = check.hidden_sizes(hidden_sizes)
-        self.output_size = check.positive_int("output_size", output_size, minimum=2)
-        self.activation = check.choice("activation", activation, ACTIVATIONS)
-        self.init = check.choice("init", init, INITIALIZERS)
-        self.dropout = check.fraction("dropout", dropout)
-        self.batch_norm = bool(batch_norm)
+        layers = mlp_layers(
+            check.hidden_sizes(hidden_sizes),
+            check.positive_int("output_size", output_size, minimum=2),
+            check.choice("activation", activation, ACTIVATIONS),
+            check.choice("init", init, INITIALIZERS),
+            check.fraction("dropout", dropout),
+            bool(batch_norm),
+        )
+        self._setup(
+            layers,
+            check.positive_int("input_size", input_size),
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            l2=l2,
+            l1=l1,
+            dtype=dtype,
+            seed=seed,
+            class_names=class_names,
+            image_shape=image_shape,
+        )
+
+    @classmethod
+    def from_layers(
+        cls,
+        layers,
+        input_shape,
+        *,
+        learning_rate=0.01,
+        optimizer="sgd",
+        l2=0.0,
+        l1=0.0,
+        dtype="float32",
+        seed=None,
+        class_names=None,
+        image_shape=None,
+    ):
+        """A network made of ``layers`` (:mod:`barenet.nn` objects), in order.
+
+        ``input_shape`` is an int (features) or a tuple such as ``(28, 28, 1)`` (height, width,
+        channels: inputs are then flat rows in that row-major order, or arrays of that shape).
+        Each layer infers its input size from the one before; the last must give one score per
+        class. The keywords are those of :class:`NeuralNetwork`::
+
+            from barenet.nn import Dense, ReLU
+            net = NeuralNetwork.from_layers([Dense(128), ReLU(), Dense(10)], 784, seed=0)
+        """
+        net = cls.__new__(cls)
+        net._setup(
+            layers,
+            input_shape,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            l2=l2,
+            l1=l1,
+            dtype=dtype,
+            seed=seed,
+            class_names=class_names,
+            image_shape=image_shape,
+        )
+        return net
+
+    # -- construction ---------------------------------------------------------------------------
+
+    def _setup(
+        self,
+        layers,
+        input_shape,
+        *,
+        learning_rate,
+        optimizer,
+        l2,
+        l1,
+        dtype,
+        seed,
+        class_names,
+        image_shape,
+    ):
+        """Check the keywords, chain the layers' shapes, lay out and initialise the parameters."""
+        self.layers = check.layer_list(layers, Layer)
+        self.input_shape = check.input_shape(input_shape)
+        self.output_size = self._chain_shapes()
+        self.input_size = math.prod(self.input_shape)
         self.l2 = check.positive_float("l2", l2, allow_zero=True)
         self.l1 = check.positive_float("l1", l1, allow_zero=True)
         self.dtype = np.dtype(check.choice("dtype", np.dtype(dtype).name, ("float32", "float64")))
         self.seed = seed
         self.class_names = check.class_names(class_names, self.output_size)
+        if image_shape is None and len(self.input_shape) == 3 and self.input_shape[2] == 1:
+            image_shape = self.input_shape[:2]
         self.image_shape = check.image_shape(image_shape, self.input_size)
         self.rng = np.random.default_rng(seed)
         self.optimizer = get_optimizer(
@@ -99,28 +206,31 @@ class NeuralNetwork:
         )
         self.base_learning_rate = self.optimizer.learning_rate
         self.history = {}
-        self.training_info = {}
-        self._build()
-
-    # -- construction ---------------------------------------------------------------------------
-
-    def _build(self):
-        """Create the layers, lay their parameters out in one buffer, and initialise them."""
-        self.layers = []
-        sizes = [self.input_size, *self.hidden_sizes, self.output_size]
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            self.layers.append(Dense(n_in, n_out, self.init, input_grad=i > 0))
-            if i == len(sizes) - 2:
-                break
-            if self.batch_norm:
-                self.layers.append(BatchNorm(n_out))
-            self.layers.append(Activation(self.activation))
-            if self.dropout:
-                self.layers.append(Dropout(self.dropout))
+        self.training_info = TrainingRecord()
         self._allocate()
         for layer in self.layers:
             layer.initialize(self.rng)
             layer.rng = self.rng
+
+    def _chain_shapes(self):
+        """Give each layer its input shape; returns the number of classes (the last width).
+
+        Layers up to the first one with parameters need no ``dL/dX``: nobody uses the
+        gradient with respect to the images during training, and skipping it saves work.
+        """
+        shape = self.input_shape
+        for layer in self.layers:
+            shape = layer.build(shape)
+        needs = False
+        for layer in self.layers:
+            layer.input_grad = needs
+            needs = needs or bool(layer.param_shapes())
+        if len(shape) != 1 or shape[0] < 2:
+            raise BarenetError(
+                f"the last layer must give one score per class (at least 2), got outputs of "
+                f"shape {shape}: end with Flatten() and Dense(n_classes)"
+            )
+        return shape[0]
 
     def _allocate(self):
         """One flat buffer for all parameters, one for all gradients, views handed to layers."""
@@ -129,14 +239,15 @@ class NeuralNetwork:
         self.params = np.zeros(total, self.dtype)
         self.grads = np.zeros(total, self.dtype)
         self.decay_mask = np.zeros(total, self.dtype)
-        offset = 0
-        for layer, layer_shapes in zip(self.layers, shapes):
+        self._slices, offset = {}, 0
+        for i, (layer, layer_shapes) in enumerate(zip(self.layers, shapes)):
             views, grad_views = {}, {}
             for name, (shape, decay) in layer_shapes.items():
                 size = int(np.prod(shape))
                 views[name] = self.params[offset : offset + size].reshape(shape)
                 grad_views[name] = self.grads[offset : offset + size].reshape(shape)
                 self.decay_mask[offset : offset + size] = decay
+                self._slices[f"layers.{i}.{name}"] = slice(offset, offset + size)
                 offset += size
             layer.bind(views, grad_views)
         self.optimizer.setup(self.params, self.decay_mask)
@@ -153,15 +264,11 @@ class NeuralNetwork:
         self.optimizer.set_state(optimizer_state)
 
     def get_config(self):
-        """The constructor arguments that rebuild this architecture (JSON-able)."""
+        """What rebuilds this network (JSON-able): the input shape, the layer list, the
+        keywords of :meth:`from_layers`."""
         return {
-            "input_size": self.input_size,
-            "hidden_sizes": self.hidden_sizes,
-            "output_size": self.output_size,
-            "activation": self.activation,
-            "init": self.init,
-            "dropout": self.dropout,
-            "batch_norm": self.batch_norm,
+            "input_shape": list(self.input_shape),
+            "layers": [layer.config() for layer in self.layers],
             "l2": self.l2,
             "l1": self.l1,
             "dtype": self.dtype.name,
@@ -171,6 +278,15 @@ class NeuralNetwork:
             "class_names": self.class_names,
             "image_shape": self.image_shape,
         }
+
+    @classmethod
+    def from_config(cls, config):
+        """The network :meth:`get_config` describes, freshly initialised."""
+        config = dict(config)
+        layers = [layer_from_config(c) for c in config.pop("layers")]
+        return cls.from_layers(layers, tuple(config.pop("input_shape")), **config)
+
+    # -- what the network is --------------------------------------------------------------------
 
     @property
     def learning_rate(self):
@@ -187,63 +303,158 @@ class NeuralNetwork:
         """Number of trainable parameters (weights, biases, batch-norm scales and shifts)."""
         return self.params.size
 
+    @property
+    def hidden_sizes(self):
+        """Widths of the Dense layers before the last (the original project's ``hidden_sizes``)."""
+        return [layer.units for layer in self.layers if isinstance(layer, Dense)][:-1]
+
+    @property
+    def activation(self):
+        """Name of the first activation layer (the hidden activation of an MLP), or None."""
+        return next((la.kind for la in self.layers if isinstance(la, Activation)), None)
+
+    @property
+    def init(self):
+        """Initialisation of the first Dense layer, or None."""
+        return next((la.init for la in self.layers if isinstance(la, Dense)), None)
+
+    @property
+    def dropout(self):
+        """Rate of the first Dropout layer (0.0 without one)."""
+        return next((la.rate for la in self.layers if isinstance(la, Dropout)), 0.0)
+
+    @property
+    def batch_norm(self):
+        """Whether any layer is a BatchNorm."""
+        return any(isinstance(la, BatchNorm) for la in self.layers)
+
+    @property
+    def is_mlp(self):
+        """True for a fully connected network on flat inputs, as the original signature builds
+        (Dense, activations, dropout, batch norm): what ``hidden_sizes`` describes."""
+        plain = (Dense, Activation, Dropout, BatchNorm)
+        return len(self.input_shape) == 1 and all(isinstance(la, plain) for la in self.layers)
+
+    def describe(self):
+        """The layer stack in a line: ``dense128 relu dense64 relu dense10``."""
+        return describe_layers(self.layers)
+
+    def layer_names(self):
+        """``["dense_0", "relu_1", ...]``: one name per layer, as :meth:`activations` keys them."""
+        return [f"{layer.kind}_{i}" for i, layer in enumerate(self.layers)]
+
     def named_arrays(self):
         """``{"layers.<i>.<name>": array}``: every parameter and state array, as views."""
         arrays = {}
         for i, layer in enumerate(self.layers):
-            for name, value in {**getattr(layer, "params", {}), **layer.state()}.items():
+            for name, value in {**layer.params, **layer.state()}.items():
                 arrays[f"layers.{i}.{name}"] = value
         return arrays
 
-    # -- forward and backward -------------------------------------------------------------------
+    def parameter_slices(self):
+        """``{"layers.<i>.<name>": slice}``: where each parameter lies in the flat ``params``
+        (and ``grads``, and the gradient of :meth:`loss_and_gradient`)."""
+        return dict(self._slices)
 
-    def _forward(self, X, training=False):
-        """Logits ``(batch, output_size)`` for a validated batch; a view of a work buffer."""
+    # -- the training spine: forward, backward, backprop ----------------------------------------
+
+    def forward(self, X, training=False):
+        """Logits ``(batch, output_size)`` of a batch ``X`` (flat rows or ``(batch,
+        *input_shape)``, of the network's dtype), layer after layer.
+
+        ``training=True`` runs dropout and batch statistics. The result is a work buffer of the
+        last layer, overwritten by the next call: copy it to keep it.
+        """
+        X = X.reshape(len(X), *self.input_shape)
         for layer in self.layers:
             X = layer.forward(X, training)
         return X
 
-    def _backward(self, dZ):
-        """Fill ``self.grads`` from ``dL/dlogits``, walking the layers in reverse."""
+    def backward(self, dZ):
+        """Fill ``self.grads`` from ``dZ = dL/dlogits``, walking the layers in reverse.
+
+        Returns ``dL/dX`` when the first layer computes it (see :meth:`input_gradient`).
+        """
         for layer in reversed(self.layers):
             dZ = layer.backward(dZ)
+        return dZ
 
-    def _fill_gradients(self, X, y):
-        """Forward and backward on a validated batch in training mode: fills ``self.grads``.
+    def backprop(self, X, y, count_correct=False):
+        """Forward in training mode, the fused softmax cross-entropy gradient, backward.
 
-        Returns ``(summed loss including penalties, number of correct predictions)``.
+        Fills ``self.grads`` with the gradient of the batch's mean loss (weight penalties
+        included) and returns that loss; with ``count_correct``, returns ``(loss, number of
+        correct predictions)``. ``X`` and ``y`` must be checked already (as
+        :meth:`loss_and_gradient` does); parameters are not changed: an optimizer does that.
         """
-        logits = self._forward(X, training=True)
-        hits = int(np.count_nonzero(logits.argmax(axis=1) == y))
+        logits = self.forward(X, training=True)
+        hits = int(np.count_nonzero(logits.argmax(axis=1) == y)) if count_correct else None
         loss = softmax_cross_entropy(logits, y, logits)  # dL/dZ overwrites the logits
-        self._backward(logits)
-        return loss + self.penalty.add_gradient(self.params, self.grads) * len(y), hits
+        self.backward(logits)
+        loss = loss / len(y) + self.penalty.add_gradient(self.params, self.grads)
+        return (loss, hits) if count_correct else loss
 
     def loss_and_gradient(self, X, y):
         """Mean training loss on ``(X, y)`` and its gradient with respect to ``self.params``.
 
         The gradient is a new flat array in the layout of ``self.params`` (see
-        :meth:`named_arrays` for which slice is which). Dropout and batch normalisation run in
-        training mode, as in one training step; nothing is updated. Useful to check
-        backpropagation against finite differences.
+        :meth:`parameter_slices` for which slice is which). Dropout and batch normalisation run
+        in training mode, as in one training step, so batch norm's running statistics move and
+        dropout draws from the network's generator; the parameters are not changed. Useful to
+        check backpropagation against finite differences.
         """
         X, y = self._check_data(X, y)
-        loss, _ = self._fill_gradients(X, y)
-        return loss / len(y), self.grads.copy()
+        loss = self.backprop(X, y)
+        return loss, self.grads.copy()
+
+    def input_gradient(self, X, y):
+        """``dL/dX``, the gradient of the mean loss with respect to the inputs, shaped as ``X``.
+
+        Prediction mode (no dropout, batch norm's running statistics): what an attack such as
+        FGSM or a saliency map needs. ``self.grads`` is overwritten on the way.
+        """
+        X, y = self._check_data(X, y, finite=False)
+        flags = [layer.input_grad for layer in self.layers]
+        for layer in self.layers:
+            layer.input_grad = True
+        try:
+            logits = self.forward(X, training=False)
+            softmax_cross_entropy(logits, y, logits)
+            return self.backward(logits).reshape(X.shape).copy()
+        finally:
+            for layer, flag in zip(self.layers, flags):
+                layer.input_grad = flag
+
+    def activations(self, X):
+        """Every layer's output for the batch ``X`` in prediction mode:
+        ``{layer name: array (batch, *output_shape)}`` in layer order (copies)."""
+        X = self._check_features(X).reshape(-1, *self.input_shape)
+        outputs = {}
+        for name, layer in zip(self.layer_names(), self.layers):
+            X = layer.forward(X, training=False)
+            outputs[name] = X.copy()
+        return outputs
+
+    def _chunk_rows(self):
+        """Rows per prediction pass, so that the widest layer holds about CHUNK_VALUES values."""
+        widest = max(math.prod(layer.output_shape) for layer in self.layers)
+        return int(np.clip(CHUNK_VALUES // max(widest, self.input_size), 64, MAX_CHUNK))
 
     def _logits(self, X):
         """Logits for a validated ``X`` of any length, computed in chunks; a new array."""
         out = np.empty((len(X), self.output_size), self.dtype)
-        for start in range(0, len(X), PREDICT_CHUNK):
-            out[start : start + PREDICT_CHUNK] = self._forward(X[start : start + PREDICT_CHUNK])
+        step = self._chunk_rows()
+        for start in range(0, len(X), step):
+            out[start : start + step] = self.forward(X[start : start + step])
         return out
 
-    def _loss_and_accuracy(self, X, y):
+    def loss_and_accuracy(self, X, y):
+        """``(mean cross-entropy, accuracy)`` on checked data, in prediction mode."""
         logits = self._logits(X)
         accuracy = float(np.mean(logits.argmax(axis=1) == y))
         return cross_entropy(logits, y), accuracy
 
-    # -- the seed's public API ------------------------------------------------------------------
+    # -- the original project's API -------------------------------------------------------------
 
     def train(
         self,
@@ -273,12 +484,13 @@ class NeuralNetwork:
         ``cosine``, ``warmup``, ``plateau``), config dict or object; it starts from
         ``learning_rate``. ``augment``: ``shift``, ``affine``, ``elastic``, a dict such as
         ``{"name": "shift", "max_shift": 2}``, or a function ``f(X_batch, rng)``.
-        ``early_stopping``: a patience (epochs) or an :class:`~barenet.callbacks.EarlyStopping`;
-        the best epoch's weights are restored. ``clip_norm``: clip the gradient's global norm.
-        ``callbacks``: functions ``f(epoch, logs)`` (return True to stop) or callback objects.
-        ``checkpoint``: a path where the whole training state is saved after every epoch;
-        with ``resume=True`` an existing checkpoint there is continued, ending with exactly the
-        weights an uninterrupted run would have. ``verbose`` shows a progress bar.
+        ``early_stopping``: a patience (epochs) or an
+        :class:`~barenet.train.callbacks.EarlyStopping`; the best epoch's weights are restored.
+        ``clip_norm``: clip the gradient's global norm. ``callbacks``: functions
+        ``f(epoch, logs)`` (return True to stop) or callback objects. ``checkpoint``: a path
+        where the whole training state is saved after every epoch; with ``resume=True`` an
+        existing checkpoint there is continued, ending with exactly the weights an
+        uninterrupted run would have. ``verbose`` shows a progress bar.
         """
         X, y = self._check_data(X_train, y_train, "X_train", "y_train")
         if (X_val is None) != (y_val is None):
@@ -296,7 +508,7 @@ class NeuralNetwork:
         if early_stopping is not None:
             callbacks.append(early_stopping)
         if verbose:
-            from .progress import ProgressBar  # display lives outside the numerical core
+            from barenet.progress import ProgressBar  # display lives outside the numerical core
 
             callbacks.append(ProgressBar(epochs))
         trainer = Trainer(
@@ -309,19 +521,17 @@ class NeuralNetwork:
             checkpoint=checkpoint,
             resume=resume,
         )
-        self.training_info = {
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "schedule": schedule.config(),
-            "augment": getattr(augment, "config", lambda: None)(),
-            "clip_norm": clip_norm,
-            "early_stopping": early_stopping.patience if early_stopping else None,
-            "n_train": len(X),
-            "n_val": 0 if X_val is None else len(X_val),
-        }
-        history = trainer.fit(X, y, X_val, y_val, epochs=epochs)
-        self.training_info.update(trainer.info)
-        return history
+        self.training_info = TrainingRecord(
+            epochs=epochs,
+            batch_size=batch_size,
+            schedule=schedule.config(),
+            augment=getattr(augment, "config", lambda: None)(),
+            clip_norm=clip_norm,
+            early_stopping=early_stopping.patience if early_stopping else None,
+            n_train=len(X),
+            n_val=0 if X_val is None else len(X_val),
+        )
+        return trainer.fit(X, y, X_val, y_val, epochs=epochs)
 
     def predict_proba(self, X):
         """Class probabilities ``(n_samples, output_size)``; each row sums to 1."""
@@ -357,35 +567,44 @@ class NeuralNetwork:
         return logits
 
     def _check_features(self, X, name="X", finite=True):
-        return check.features(X, self.input_size, self.dtype, name, finite)
+        return check.features(X, self.input_size, self.dtype, name, finite, self.input_shape)
 
     def _check_data(self, X, y, x_name="X", y_name="y", finite=True):
-        names = (x_name, y_name)
-        return check.dataset(X, y, self.input_size, self.output_size, self.dtype, names, finite)
+        X = self._check_features(X, x_name, finite)
+        return X, check.labels(y, len(X), self.output_size, y_name, x_name)
 
     # -- files ----------------------------------------------------------------------------------
 
     def save_model(self, path):
-        """Write the model (architecture, weights, history) to ``path``; never a pickle.
+        """Write the model (layer list, weights, history) to ``path``; never a pickle.
 
-        The file is an archive of ``.npy`` arrays and a JSON header (see :mod:`barenet.io`),
-        written atomically: a crash leaves the old file or the new one, never half of one.
+        The file is an archive of ``.npy`` arrays and a JSON header (see
+        :mod:`barenet.files.archive`), written atomically: a crash leaves the old file or the
+        new one, never half of one.
         """
         save_network(self, path)
 
     def load_model(self, path):
         """Replace this network with the one saved at ``path`` (architecture included)."""
-        self.__dict__.update(load_network(path, NeuralNetwork).__dict__)
+        net = load_network(path, NeuralNetwork)
+        net.training_info = TrainingRecord.from_dict(net.training_info)
+        self.__dict__.update(net.__dict__)
         return self
 
     def __repr__(self):
-        sizes = "-".join(str(s) for s in [self.input_size, *self.hidden_sizes, self.output_size])
-        return f"NeuralNetwork({sizes}, {self.activation}, {self.optimizer.name}, {self.dtype})"
+        if self.is_mlp:
+            sizes = "-".join(
+                str(s) for s in [self.input_size, *self.hidden_sizes, self.output_size]
+            )
+            return f"NeuralNetwork({sizes}, {self.activation}, {self.optimizer.name}, {self.dtype})"
+        shape = "x".join(map(str, self.input_shape))
+        return f"NeuralNetwork({shape}: {self.describe()}, {self.optimizer.name}, {self.dtype})"
 
     def to_onnx(self, path):
         """Export to an ONNX file at ``path`` (input "input", output "probabilities"); returns
-        the ``onnx.ModelProto``. Needs ``pip install barenet[onnx]``; see :mod:`barenet.onnx`."""
-        from .onnx import export  # lazy: onnx is an optional dependency
+        the ``onnx.ModelProto``. Needs ``pip install barenet[onnx]``; see
+        :mod:`barenet.files.onnx`."""
+        from barenet.files.onnx import export  # lazy: onnx is an optional dependency
 
         return export(self, path)
 

@@ -29,8 +29,8 @@ except ImportError:  # scikit-learn < 1.6 has it as a method
         return estimator._validate_data(*args, **kwargs)
 
 
-from . import validation as check
-from .network import NeuralNetwork
+from barenet import validation as check
+from barenet.network import NeuralNetwork
 
 FLOATS = (np.float32, np.float64)  # kept as they are; anything else becomes float64 first
 _SEED_BOUND = np.iinfo(np.int32).max

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .errors import BarenetError, DataError
+from barenet.errors import BarenetError, DataError
 
 
 def positive_int(name, value, minimum=1):
@@ -95,8 +95,42 @@ def choice(name, value, options):
     return value
 
 
-def features(X, n_features, dtype, name="X", finite=True):
+def input_shape(value):
+    """A network's per-sample input shape: an int (features) or a tuple of positive ints."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise BarenetError(
+            f"input_shape must be an int or a tuple such as (28, 28, 1), got {value!r}"
+        )
+    shape = tuple(positive_int("each input_shape size", n) for n in value)
+    if not shape:
+        raise BarenetError("input_shape must not be empty")
+    return shape
+
+
+def layer_list(layers, layer_class):
+    """A non-empty list of layer objects, each used once (a layer holds its own buffers)."""
+    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
+        raise BarenetError(f"layers must be a list of layer objects, got {layers!r}")
+    layers = list(layers)
+    if not layers:
+        raise BarenetError("layers must hold at least one layer")
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, layer_class):
+            raise BarenetError(
+                f"layers[{i}] must be a layer from barenet.nn (Dense(10), ReLU()...), got {layer!r}"
+            )
+    if len({id(layer) for layer in layers}) != len(layers):
+        raise BarenetError("each layer object may appear only once in a network")
+    return layers
+
+
+def features(X, n_features, dtype, name="X", finite=True, shape=None):
     """``X`` as a C-contiguous ``(n_samples, n_features)`` array of ``dtype``, finite, non-empty.
+
+    With ``shape`` (a network's per-sample input shape such as ``(28, 28, 1)``), arrays
+    ``(n_samples, *shape)`` are accepted too and returned flat, row-major.
 
     A copy is made only when the dtype or layout requires one; the caller's array is never changed.
     ``finite=False`` leaves the NaN/infinity test to the caller (prediction checks its outputs
@@ -109,6 +143,8 @@ def features(X, n_features, dtype, name="X", finite=True):
     real = np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)
     if not (real or X.dtype == bool):
         raise DataError(f"{name} must hold real numbers, got dtype {X.dtype}")
+    if shape is not None and len(shape) > 1 and X.shape[1:] == tuple(shape):
+        X = X.reshape(len(X), -1)
     if X.ndim != 2:
         hint = f"; for a single sample use {name}.reshape(1, -1)" if X.ndim == 1 else ""
         if X.ndim == 3 and X.shape[1] * X.shape[2] == n_features:

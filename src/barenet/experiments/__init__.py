@@ -9,31 +9,31 @@ and returns plain data: a list of dicts, one per run or measurement, ready for a
 
 Jobs run here one after another (default), in local worker processes (``workers=2``), or on a
 Dask cluster (``scheduler="tcp://host:8786"``); see :mod:`barenet.experiments.runner`.
-Figures of the results are in :mod:`barenet.figures`.
+Figures of the results are in :mod:`barenet.viz.figures`.
 """
 
-from .architectures import (
+from barenet.experiments.architectures import (
     DEFAULT_ARCHITECTURES,
     architecture_table,
     experiment_with_architectures,
     summarize_architectures,
 )
-from .dynamics import (
+from barenet.experiments.dynamics import (
     DynamicsRecorder,
     analyze_training_dynamics,
     diagnose_dynamics,
     dynamics_table,
 )
-from .learning_rates import (
+from barenet.experiments.learning_rates import (
     DEFAULT_GRID,
     experiment_with_learning_rates,
     learning_rate_range_test,
     learning_rate_table,
 )
-from .perturbations import PERTURBATIONS, GaussianNoise, fgsm, input_gradient
-from .robustness import robustness_table, score_perturbations, test_robustness
-from .runner import Job, run_jobs
-from .summary import format_table, summarize
+from barenet.experiments.perturbations import PERTURBATIONS, GaussianNoise, fgsm
+from barenet.experiments.robustness import robustness_table, score_perturbations, test_robustness
+from barenet.experiments.runner import Job, run_jobs
+from barenet.experiments.summary import format_table, summarize
 
 __all__ = [
     "DEFAULT_ARCHITECTURES",
@@ -50,7 +50,6 @@ __all__ = [
     "experiment_with_learning_rates",
     "fgsm",
     "format_table",
-    "input_gradient",
     "learning_rate_range_test",
     "learning_rate_table",
     "robustness_table",

@@ -4,10 +4,10 @@ Each run reports its parameter count, final and best validation accuracy, test a
 training time and its full per-epoch history, so accuracy can be set against size and cost.
 """
 
-from .. import validation as check
-from .runner import run_jobs
-from .summary import format_table, summarize
-from .trial import (
+from barenet import validation as check
+from barenet.experiments.runner import run_jobs
+from barenet.experiments.summary import format_table, summarize
+from barenet.experiments.trial import (
     architecture_name,
     data_options,
     dataset_spec,

@@ -20,11 +20,10 @@ import math
 
 import numpy as np
 
-from .. import validation as check
-from ..layers import Activation, Dense
-from .runner import run_jobs
-from .summary import format_table, summarize
-from .trial import (
+from barenet import validation as check
+from barenet.experiments.runner import run_jobs
+from barenet.experiments.summary import format_table, summarize
+from barenet.experiments.trial import (
     data_options,
     dataset_spec,
     load_split,
@@ -32,6 +31,8 @@ from .trial import (
     train_network,
     training_options,
 )
+from barenet.nn.activations import Activation
+from barenet.nn.layers import Dense
 
 VANISHING_RATIO = 0.01  # first layer's gradient norm below 1% of the last layer's
 EXPLODING_RATIO = 100.0  # ... or above 100 times it
@@ -54,29 +55,16 @@ def default_networks(spec=None):
 DEFAULT_NETWORKS = default_networks()  # those of MNIST
 
 
-def parameter_slices(net):
-    """``{"layers.<i>.<name>": slice}``: where each parameter lies in the flat ``net.params``,
-    and so in the flat gradient of :meth:`~barenet.NeuralNetwork.loss_and_gradient`."""
-    base, size = net.params.ctypes.data, net.params.itemsize
-    slices = {}
-    for name, view in net.named_arrays().items():
-        if np.shares_memory(view, net.params):  # running statistics live elsewhere
-            start = (view.ctypes.data - base) // size
-            slices[name] = slice(start, start + view.size)
-    return slices
-
-
 def activation_statistics(net, X):
     """For each activation layer in order: ``dead_fraction``, ``activation_mean``, ``_std``."""
     stats = []
-    for layer in net.layers:
-        X = layer.forward(X, training=False)
+    for layer, A in zip(net.layers, net.activations(X).values()):
         if isinstance(layer, Activation):
             stats.append(
                 {
-                    "dead_fraction": float(np.mean(np.all(X == 0, axis=0))),
-                    "activation_mean": float(X.mean()),
-                    "activation_std": float(X.std()),
+                    "dead_fraction": float(np.mean(np.all(A == 0, axis=0))),
+                    "activation_mean": float(A.mean()),
+                    "activation_std": float(A.std()),
                 }
             )
     return stats
@@ -103,7 +91,7 @@ class DynamicsRecorder:
 
     def _record(self, net, epoch, logs):
         _, gradient = net.loss_and_gradient(self.X, self.y)
-        slices, arrays = parameter_slices(net), net.named_arrays()
+        slices, arrays = net.parameter_slices(), net.named_arrays()
         activations = activation_statistics(net, self.X)
         dense = [i for i, layer in enumerate(net.layers) if isinstance(layer, Dense)]
         for number, i in enumerate(dense, start=1):

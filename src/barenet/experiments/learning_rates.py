@@ -11,11 +11,11 @@ import math
 
 import numpy as np
 
-from .. import validation as check
-from ..errors import BarenetError
-from .runner import run_jobs
-from .summary import format_table, summarize
-from .trial import (
+from barenet import validation as check
+from barenet.errors import BarenetError
+from barenet.experiments.runner import run_jobs
+from barenet.experiments.summary import format_table, summarize
+from barenet.experiments.trial import (
     build_network,
     data_options,
     dataset_spec,
@@ -24,6 +24,7 @@ from .trial import (
     training_job,
     training_options,
 )
+from barenet.train.trainer import Trainer
 
 DEFAULT_GRID = {"sgd": (0.01, 0.03, 0.1, 0.3, 1.0), "adam": (0.0003, 0.001, 0.003, 0.01)}
 METRICS = ("final_val_accuracy", "best_val_accuracy", "test_accuracy", "train_time", "diverged")
@@ -117,9 +118,9 @@ def learning_rate_range_test(
 ):
     """One run whose rate grows from ``min_lr`` to ``max_lr`` over ``steps`` batches.
 
-    The loop uses the network's public pieces, one batch at a time: ``loss_and_gradient``
-    fills the gradient and ``optimizer.update`` takes the step, with the rate set before each
-    step (``train`` records the loss per epoch only, and this needs it per batch). The loss is
+    The loop takes the trainer's own step, :meth:`~barenet.train.trainer.Trainer.train_batch`,
+    one batch at a time, with the rate set before each step (``train`` records the loss per
+    epoch only, and this needs it per batch). The loss is
     smoothed by an exponential moving average (weight ``smoothing``, bias-corrected); the run
     stops once the smoothed loss exceeds ``stop_factor`` times its lowest value. The batches
     are drawn from the first ``train_size`` training images of ``dataset`` (all when None).
@@ -137,12 +138,12 @@ def learning_rate_range_test(
     data = load_split(**data_options(train_size, 1, 1, data_dir, dataset))
     rates = min_lr * (max_lr / min_lr) ** (np.arange(steps) / (steps - 1))
     batches = _batches(len(data["y_train"]), batch_size, steps, np.random.default_rng(seed))
-    losses, smoothed = [], []
+    X = data["X_train"].astype(net.dtype, copy=False)  # train_batch takes checked batches
+    trainer, losses, smoothed = Trainer(net, batch_size=batch_size), [], []
     with np.errstate(over="ignore", invalid="ignore"):  # the end of the test is divergence
         for rate, idx in zip(rates, batches):
             net.optimizer.learning_rate = float(rate)
-            loss, _ = net.loss_and_gradient(data["X_train"][idx], data["y_train"][idx])
-            net.optimizer.update(net.params, net.grads)
+            loss, _ = trainer.train_batch(X[idx], data["y_train"][idx])
             losses.append(loss)
             smoothed.append(_average(smoothed, loss, smoothing, len(losses)))
             if not math.isfinite(smoothed[-1]) or smoothed[-1] > stop_factor * min(smoothed):

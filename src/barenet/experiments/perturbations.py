@@ -19,11 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import validation as check
-from ..augment import sample_bilinear
-from ..errors import BarenetError
-from ..layers import BatchNorm
-from ..losses import softmax_cross_entropy
+from barenet import validation as check
+from barenet.errors import BarenetError
+from barenet.train.augment import sample_bilinear
 
 MNIST_SIDE = 28  # the default strengths in pixels are meant for images of this side
 CHUNK = 4096  # images per forward and backward pass of the attack
@@ -124,40 +122,12 @@ def random_sign(X, epsilon, rng, image_shape=None):
     return np.clip(X + epsilon * signs, 0, 1)
 
 
-def input_gradient(net, X, y):
-    """``dL/dX (n, n_features)``: the gradient of the mean cross-entropy with respect to the
-    images.
-
-    Runs the layers forward in prediction mode, then backward in reverse order. A network's
-    first Dense layer skips ``dX`` (training never needs it: ``layer.input_grad`` is False),
-    so it is switched on for this call only. Batch normalisation in prediction mode is a fixed
-    affine map, whose backward is a product by ``gamma / sqrt(running_var + eps)``. The
-    layers' parameter gradients (``net.grads``) are overwritten on the way.
-    """
-    X = np.ascontiguousarray(X, dtype=net.dtype)
-    dZ = X
-    for layer in net.layers:
-        dZ = layer.forward(dZ, training=False)
-    softmax_cross_entropy(dZ, np.asarray(y), dZ)  # the logits become dL/dlogits
-    first = net.layers[0]
-    first.input_grad = True
-    try:
-        for layer in reversed(net.layers):
-            if isinstance(layer, BatchNorm):
-                dZ = dZ * (layer.gamma / np.sqrt(layer.running_var + layer.eps))
-            else:
-                dZ = layer.backward(dZ)
-    finally:
-        first.input_grad = False
-    return dZ.copy()  # the layer's work buffer is reused by the next pass
-
-
 def fgsm(net, X, y, epsilon):
     """``clip(X + epsilon * sign(dL/dX), 0, 1)``: each image pushed towards a wrong answer."""
     out = np.empty_like(X)
     for start in range(0, len(X), CHUNK):
         rows = slice(start, start + CHUNK)
-        gradient = input_gradient(net, X[rows], y[rows])
+        gradient = net.input_gradient(X[rows], y[rows])
         out[rows] = np.clip(X[rows] + epsilon * np.sign(gradient), 0, 1)
     return out
 

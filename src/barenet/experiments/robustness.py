@@ -10,31 +10,28 @@ added to their training images can be compared with plainly trained ones.
 
 import numpy as np
 
-from .. import validation as check
-from ..data.datasets import check_fits
-from ..errors import BarenetError
-from ..network import NeuralNetwork, load_model
-from .perturbations import (
+from barenet import validation as check
+from barenet.data.datasets import check_fits
+from barenet.errors import BarenetError
+from barenet.experiments.perturbations import (
     PERTURBATIONS,
     GaussianNoise,
     default_strengths,
     image_shape_of,
-    input_gradient,
 )
-from .runner import run_jobs
-from .summary import format_table, summarize
-from .trial import (
+from barenet.experiments.runner import run_jobs
+from barenet.experiments.summary import format_table, summarize
+from barenet.experiments.trial import (
     data_options,
     load_split,
     seeded_jobs,
     train_network,
     training_options,
 )
+from barenet.network import NeuralNetwork, load_model
 
-# input_gradient is defined beside the attack that uses it and offered here too.
 __all__ = [
     "GaussianNoise",
-    "input_gradient",
     "robustness_table",
     "score_perturbations",
     "test_robustness",

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import BarenetError
-from ..io import atomic_write_bytes
-from ..progress import tqdm
+from barenet.errors import BarenetError
+from barenet.files.archive import atomic_write_bytes
+from barenet.progress import tqdm
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 WORKER_DIED = "the worker process running this job died"

@@ -12,11 +12,11 @@ import time
 
 import numpy as np
 
-from .. import validation as check
-from ..data import dataset_info, load_dataset
-from ..errors import BarenetError, DivergenceError
-from ..network import NeuralNetwork
-from .runner import Job
+from barenet import validation as check
+from barenet.data import dataset_info, load_dataset
+from barenet.errors import BarenetError, DivergenceError
+from barenet.experiments.runner import Job
+from barenet.network import NeuralNetwork
 
 
 def data_options(train_size=None, val_size=None, test_size=None, data_dir=None, dataset="mnist"):

@@ -19,7 +19,7 @@ __all__ = ["create_app"]
 def __getattr__(name):
     # Imported on first use, so that `barenet --help` works without FastAPI installed.
     if name == "create_app":
-        from .app import create_app
+        from barenet.serve.app import create_app
 
         return create_app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,12 +18,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from barenet import __version__
 from barenet.errors import DataError
 from barenet.network import load_model
-
-from .card import image_shape, model_card
-from .inputs import (
+from barenet.serve.card import image_shape, model_card
+from barenet.serve.inputs import (
     MAX_BODY_BYTES,
     MAX_IMAGE_SIDE,
     InputError,
@@ -33,7 +31,8 @@ from .inputs import (
     parse_pixels,
     read_body,
 )
-from .schemas import Health, ModelCard, Prediction, Problem
+from barenet.serve.schemas import Health, ModelCard, Prediction, Problem
+from barenet.version import __version__
 
 STATIC = Path(__file__).parent / "static"
 # The page may load nothing but this server's own files: a browser enforces it, and any slip

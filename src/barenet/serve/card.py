@@ -7,6 +7,8 @@ the app then refuses to feed with pictures.
 
 from pathlib import Path
 
+from barenet.nn.stack import describe_layer
+
 MNIST_SHAPE = (28, 28)
 
 
@@ -21,20 +23,21 @@ def model_card(net, file=None):
     ``file`` is the path the model was loaded from; only its name is shown.
     """
     config = net.get_config()
-    info = dict(net.training_info or {})
+    info = net.training_info.to_dict()
     sizes = [net.input_size, *net.hidden_sizes, net.output_size]
+    kind = "fully connected" if net.is_mlp else net.describe()
     optimizer = dict(config["optimizer"])
     history = net.history or {}
     return {
         "file": Path(file).name if file is not None else None,
-        "summary": f"{' → '.join(map(str, sizes))} fully connected, {net.activation}",
+        "summary": f"{' → '.join(map(str, sizes))} {kind}, {net.activation}",
         "parameters": int(net.n_parameters),
         "test_accuracy": info.get("test_accuracy"),
         "class_names": list(net.class_names),
         "image_shape": list(image_shape(net)),
         "architecture": {
             "layer_sizes": sizes,
-            "layers": [_describe_layer(layer.config()) for layer in net.layers] + ["softmax"],
+            "layers": _describe_layers(net) + ["softmax"],
             "activation": net.activation,
             "init": net.init,
             "batch_norm": net.batch_norm,
@@ -58,18 +61,22 @@ def model_card(net, file=None):
     }
 
 
-def _describe_layer(config):
-    """A layer's config (from the model file) in a few words: ``"dense 784 → 64"``."""
-    kind = config.get("kind", "layer")
-    if kind == "dense":
-        return f"dense {config['n_in']} → {config['n_out']}"
-    if kind == "activation":
-        return config.get("fn", {}).get("name", kind)
-    if kind == "dropout":
-        return f"dropout {config['rate']:g}"
-    if kind == "batch_norm":
-        return f"batch norm ({config['n']})"
-    return kind
+def _describe_layers(net):
+    """Each layer in a few words, with its output shape: ``"dense 784 → 64"``, ``"relu"``..."""
+    words = []
+    for layer in net.layers:
+        config, shape = layer.config(), "×".join(map(str, layer.output_shape))
+        if config["kind"] == "dense":
+            words.append(f"dense {layer.n_in} → {layer.units}")
+        elif config["kind"] == "dropout":
+            words.append(f"dropout {config['rate']:g}")
+        elif config["kind"] == "batch_norm":
+            words.append(f"batch norm ({layer.n})")
+        elif len(layer.output_shape) > 1 or config["kind"] == "flatten":
+            words.append(f"{describe_layer(layer)} → {shape}")
+        else:
+            words.append(config["kind"])
+    return words
 
 
 def _epochs_trained(history, info):

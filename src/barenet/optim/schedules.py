@@ -9,8 +9,8 @@ with memory, reduce-on-plateau, exposes it through ``state``/``set_state``.
 
 import math
 
-from .errors import BarenetError
-from .names import from_spec
+from barenet.errors import BarenetError
+from barenet.names import from_spec
 
 
 class Schedule:

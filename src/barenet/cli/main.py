@@ -12,10 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .activations import ACTIVATIONS
-from .augment import AUGMENTATIONS
-from .cli_parsing import (
+from barenet.cli.parsing import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
@@ -25,14 +22,17 @@ from .cli_parsing import (
     dataset_option,
     int_at_least,
 )
-from .data import dataset_info, download_dataset, load_dataset, preprocess_image
-from .data.datasets import check_fits
-from .errors import BarenetError
-from .init import INITIALIZERS
-from .metrics import classification_report, format_classification_report
-from .network import NeuralNetwork, load_model
-from .optimizers import OPTIMIZERS
-from .schedules import SCHEDULES
+from barenet.data import dataset_info, download_dataset, load_dataset, preprocess_image
+from barenet.data.datasets import check_fits
+from barenet.errors import BarenetError
+from barenet.metrics import classification_report, format_classification_report
+from barenet.network import NeuralNetwork, load_model
+from barenet.nn.activations import ACTIVATIONS
+from barenet.nn.init import INITIALIZERS
+from barenet.optim.optimizers import OPTIMIZERS
+from barenet.optim.schedules import SCHEDULES
+from barenet.train.augment import AUGMENTATIONS
+from barenet.version import __version__
 
 # Every default of `barenet train`, in one place: the "default" recipe of
 # benchmarks/accuracy_recipes.py, chosen on the validation split (99.0% test accuracy in ~20 s of
@@ -152,8 +152,8 @@ def train_command(args):
     X_val, y_val = (data.X_val, data.y_val) if len(data.y_val) else (None, None)
     net.train(data.X_train, data.y_train, X_val, y_val, **train_options(args))
     accuracy = net.calculate_accuracy(data.X_test, data.y_test)
-    net.training_info["dataset"] = data.name  # the model file says what it was trained on
-    net.training_info["test_accuracy"] = accuracy  # and how good it is
+    net.training_info.dataset = data.name  # the model file says what it was trained on
+    net.training_info.test_accuracy = accuracy  # and how good it is
     net.save_model(args.output)
     print(f"test accuracy: {accuracy:.2%} ({len(data.y_test)} {data.name} images)")
     print(f"model saved to {args.output}")
@@ -183,7 +183,7 @@ def evaluate_command(args):
 def dataset_of(net, args):
     """The data set to test ``net`` on: ``--dataset``, else the one it was trained on (MNIST for
     models that do not say); checked to fit the network before minutes of loading."""
-    name = args.dataset or net.training_info.get("dataset", "mnist")
+    name = args.dataset or (net.training_info.dataset or "mnist")
     check_fits(name, net.input_size, net.output_size, args.model, ": choose with --dataset")
     return name
 
@@ -236,7 +236,9 @@ def download_command(args):
 def export_command(args):
     """Convert a saved model to ONNX, which onnxruntime and other inference engines run: input
     "input" (batch, features), as given to the model in Python; output "probabilities"."""
-    from .onnx import export  # the onnx package is optional: imported only when asked for
+    from barenet.files.onnx import (
+        export,  # the onnx package is optional: imported only when asked for
+    )
 
     export(load_model(args.model), args.onnx)
     print(f"ONNX model saved to {args.onnx}")
@@ -257,10 +259,10 @@ def build_parser():
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     for add in (_add_train, _add_evaluate, _add_predict, _add_download, _add_export):
         add(commands)
-    from .cli_experiments import add_commands  # experiment, report
+    from barenet.cli.experiments import add_commands  # experiment, report
 
     add_commands(commands)
-    from .serve.command import add_serve_parser  # serve: imports FastAPI only when it runs
+    from barenet.cli.serve import add_serve_parser  # serve: imports FastAPI only when it runs
 
     add_serve_parser(commands)
     return parser

@@ -1,60 +1,70 @@
-"""Activation functions for hidden layers, each a forward and a backward side by side.
+"""Activation layers: an elementwise function ``a = f(z)`` and its derivative, side by side.
 
-Every activation works in place on batch-major arrays ``(batch, units)``: ``forward(Z, out)``
-writes ``a = f(z)`` into ``out`` (which may be ``Z`` itself), and ``backward(dA, Z, A)`` turns the
+Each activation is a layer (``ReLU()``, ``Sigmoid()``...) with two small methods: ``f(Z, out)``
+writes ``a = f(z)`` into ``out`` (which may be ``Z`` itself), and ``df(dA, Z, A)`` turns the
 gradient with respect to the output, ``dL/dA``, into the gradient with respect to the input,
 ``dL/dZ = dL/dA * f'(z)``, overwriting ``dA``. ``Z`` is the input and ``A`` the output of the
-forward pass; each activation says which of the two it needs (``needs_input``), so the others
-can run fully in place. Activations are found by name in :data:`ACTIVATIONS`.
+forward pass; an activation whose derivative needs the input itself says so (``needs_input``),
+so that the others can run fully in place on the previous layer's output buffer, which nobody
+needs again. Activations are found by name in :data:`ACTIVATIONS` (``activation="relu"``).
 """
 
 import math
 
 import numpy as np
 
-from .names import from_spec
+from barenet.errors import BarenetError
+from barenet.names import from_spec
+from barenet.nn.layers import Layer
 
 
-class Activation:
-    """An elementwise function ``a = f(z)`` and its derivative."""
+class Activation(Layer):
+    """Base class of the activation layers: applies ``f`` elementwise, any input shape."""
 
-    name = ""
     needs_input = False  # True when f'(z) cannot be computed from a = f(z) alone
 
-    def forward(self, Z, out):
+    def forward(self, X, training=False):
+        if self.needs_input:
+            self.Z = X
+            self.A = self.f(X, self._buffer("_A", X.shape, X.dtype))
+        else:
+            self.Z, self.A = None, self.f(X, X)
+        return self.A
+
+    def backward(self, dY):
+        return self.df(dY, self.Z, self.A)
+
+    def f(self, Z, out):
         raise NotImplementedError
 
-    def backward(self, dA, Z, A):
+    def df(self, dA, Z, A):
         raise NotImplementedError
-
-    def config(self):
-        return {"name": self.name}
 
 
 class Identity(Activation):
     """``f(z) = z``; ``f'(z) = 1``."""
 
-    name = "identity"
+    kind = "identity"
 
-    def forward(self, Z, out):
+    def f(self, Z, out):
         if out is not Z:
             np.copyto(out, Z)
         return out
 
-    def backward(self, dA, Z, A):
+    def df(self, dA, Z, A):
         return dA
 
 
 class ReLU(Activation):
     """``f(z) = max(z, 0)``; ``f'(z) = 1`` where ``z > 0``, else 0 (read off the output: a > 0)."""
 
-    name = "relu"
+    kind = "relu"
 
     # --8<-- [start:relu]
-    def forward(self, Z, out):
+    def f(self, Z, out):
         return np.maximum(Z, 0, out=out)
 
-    def backward(self, dA, Z, A):
+    def df(self, dA, Z, A):
         # Multiplying by the boolean mask is one pass and keeps dA's buffer.
         return np.multiply(dA, A > 0, out=dA)
         # --8<-- [end:relu]
@@ -66,22 +76,22 @@ class LeakyReLU(Activation):
     The slope is positive, so the sign of the output tells the sign of the input.
     """
 
-    name = "leaky_relu"
+    kind = "leaky_relu"
 
     def __init__(self, alpha=0.01):
         if not 0 < alpha < 1:
-            raise ValueError(f"leaky_relu alpha must be in (0, 1), got {alpha}")
+            raise BarenetError(f"leaky_relu alpha must be in (0, 1), got {alpha}")
         self.alpha = float(alpha)
 
-    def forward(self, Z, out):
+    def f(self, Z, out):
         # max(z, alpha * z) is z for z > 0 and alpha * z below, because 0 < alpha < 1.
         return np.maximum(Z, Z * self.alpha, out=out)
 
-    def backward(self, dA, Z, A):
+    def df(self, dA, Z, A):
         return np.multiply(dA, np.where(A > 0, 1.0, self.alpha).astype(dA.dtype), out=dA)
 
     def config(self):
-        return {"name": self.name, "alpha": self.alpha}
+        return {"kind": self.kind, "alpha": self.alpha}
 
 
 class Sigmoid(Activation):
@@ -90,28 +100,28 @@ class Sigmoid(Activation):
     Computed as ``(1 + tanh(z / 2)) / 2``, which equals the sigmoid and never overflows.
     """
 
-    name = "sigmoid"
+    kind = "sigmoid"
 
-    def forward(self, Z, out):
+    def f(self, Z, out):
         np.multiply(Z, 0.5, out=out)
         np.tanh(out, out=out)
         out += 1
         out *= 0.5
         return out
 
-    def backward(self, dA, Z, A):
+    def df(self, dA, Z, A):
         return np.multiply(dA, A * (1 - A), out=dA)
 
 
 class Tanh(Activation):
     """``f(z) = tanh(z)``; ``f'(z) = 1 - a^2``."""
 
-    name = "tanh"
+    kind = "tanh"
 
-    def forward(self, Z, out):
+    def f(self, Z, out):
         return np.tanh(Z, out=out)
 
-    def backward(self, dA, Z, A):
+    def df(self, dA, Z, A):
         return np.multiply(dA, 1 - A * A, out=dA)
 
 
@@ -126,22 +136,26 @@ class GELU(Activation):
     Its derivative needs the input ``z``, not just the output.
     """
 
-    name = "gelu"
+    kind = "gelu"
     needs_input = True
 
-    def forward(self, Z, out):
+    def f(self, Z, out):
         t = np.tanh(_SQRT_2_OVER_PI * (Z + 0.044715 * Z**3))
         return np.multiply(0.5 * Z, 1 + t, out=out)
 
-    def backward(self, dA, Z, A):
+    def df(self, dA, Z, A):
         t = np.tanh(_SQRT_2_OVER_PI * (Z + 0.044715 * Z**3))
         du = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * Z * Z)
         return np.multiply(dA, 0.5 * (1 + t) + 0.5 * Z * (1 - t * t) * du, out=dA)
 
 
-ACTIVATIONS = {cls.name: cls for cls in (Identity, ReLU, LeakyReLU, Sigmoid, Tanh, GELU)}
+ACTIVATIONS = {cls.kind: cls for cls in (Identity, ReLU, LeakyReLU, Sigmoid, Tanh, GELU)}
 
 
 def get_activation(spec):
-    """Return an :class:`Activation` from a name, a config dict or an instance."""
-    return spec if isinstance(spec, Activation) else from_spec(spec, ACTIVATIONS, "activation")
+    """An activation layer from a name (``"relu"``), a config dict or an instance."""
+    if isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, dict) and "kind" in spec:  # a layer config, as model files hold
+        spec = {"name": spec["kind"], **{k: v for k, v in spec.items() if k != "kind"}}
+    return from_spec(spec, ACTIVATIONS, "activation")

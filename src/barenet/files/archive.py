@@ -33,7 +33,7 @@ import numpy as np
 
 from barenet.errors import ModelFileError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a model's architecture is its layer list (1: the original arguments)
 HEADER_MEMBER = "header.json"
 MAX_HEADER_BYTES = 1 << 20
 MAX_JSON_DEPTH = 64

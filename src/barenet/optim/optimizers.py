@@ -11,8 +11,8 @@ weight decay (AdamW) applies to.
 
 import numpy as np
 
-from .errors import BarenetError
-from .names import build, parse_spec
+from barenet.errors import BarenetError
+from barenet.names import build, parse_spec
 
 
 def _check_rate(name, value, low=0.0, high=None, low_inclusive=False):

@@ -1,7 +1,7 @@
 """The ``barenet experiment`` and ``barenet report`` subcommands.
 
-:func:`add_commands` registers them on the parser of :mod:`barenet.cli`, with the shared
-pieces of :mod:`barenet.cli_parsing`. Tables and notes go
+:func:`add_commands` registers them on the parser of :mod:`barenet.cli.main`, with the shared
+pieces of :mod:`barenet.cli.parsing`. Tables and notes go
 to stdout, progress bars to stderr; results (JSON, written as runs finish), figures (PNG) and a
 self-contained ``report.html`` go to the output folder.
 """
@@ -10,12 +10,17 @@ import json
 import sys
 from pathlib import Path
 
-from .activations import ACTIVATIONS
-from .cli import dataset_of
-from .cli_parsing import EXIT_FAILURE, add_command, data_dir_option, dataset_option, int_at_least
-from .data import load_dataset
-from .errors import BarenetError
-from .experiments import (
+from barenet.cli.main import dataset_of
+from barenet.cli.parsing import (
+    EXIT_FAILURE,
+    add_command,
+    data_dir_option,
+    dataset_option,
+    int_at_least,
+)
+from barenet.data import load_dataset
+from barenet.errors import BarenetError
+from barenet.experiments import (
     DEFAULT_ARCHITECTURES,
     DEFAULT_GRID,
     PERTURBATIONS,
@@ -30,10 +35,11 @@ from .experiments import (
     robustness_table,
     test_robustness,
 )
-from .experiments.trial import architecture_name, dataset_spec
-from .io import atomic_write_bytes
-from .network import load_model
-from .optimizers import OPTIMIZERS
+from barenet.experiments.trial import architecture_name, dataset_spec
+from barenet.files.archive import atomic_write_bytes
+from barenet.network import load_model
+from barenet.nn.activations import ACTIVATIONS
+from barenet.optim.optimizers import OPTIMIZERS
 
 STUDY_TITLES = {
     "architectures": "Architecture comparison",
@@ -79,7 +85,7 @@ def experiment_command(args):
     print(table)
     for note in notes:
         print(note)
-    from .report import write_report  # matplotlib only for the commands that draw
+    from barenet.viz.report import write_report  # matplotlib only for the commands that draw
 
     section = {"heading": "Summary", "table": table, "text": notes, "figures": figures}
     report = write_report(out / "report.html", STUDY_TITLES[args.study], [section])
@@ -97,7 +103,7 @@ def experiment_command(args):
 def _dataset(args):
     """--dataset if given, else the data set the --model to score was trained on, else MNIST."""
     if args.dataset is None and args.study == "robustness" and args.model:
-        return load_model(args.model).training_info.get("dataset", "mnist")
+        return load_model(args.model).training_info.dataset or "mnist"
     return args.dataset or "mnist"
 
 
@@ -108,7 +114,7 @@ def _architectures(args, common, out):
         optimizer=args.optimizer or "sgd",
         **common,
     )
-    from .figures import plot_architectures
+    from barenet.viz.figures import plot_architectures
 
     figures = [plot_architectures(rows, out / "architectures.png")]
     return rows, architecture_table(rows), figures, []
@@ -135,7 +141,7 @@ def _learning_rates(args, common, out):
         f"suggested rate {t['suggested_learning_rate']:.3g}"
         for t in tests
     ]
-    from .figures import plot_learning_rates, plot_range_test
+    from barenet.viz.figures import plot_learning_rates, plot_range_test
 
     figures = [
         plot_learning_rates(rows, out / "learning_rates.png"),
@@ -169,7 +175,7 @@ def _dynamics(args, common, out):
         optimizer=args.optimizer or "sgd",
         **common,
     )
-    from .figures import plot_dynamics
+    from barenet.viz.figures import plot_dynamics
 
     figures = [plot_dynamics(rows, out / "dynamics.png")]
     return rows, dynamics_table(rows), figures, diagnose_dynamics(rows)
@@ -196,7 +202,7 @@ def _robustness(args, common, out):
             optimizer=args.optimizer or "sgd",
             **common,
         )
-    from .figures import plot_robustness
+    from barenet.viz.figures import plot_robustness
 
     figures = [plot_robustness(rows, out / "robustness.png")]
     return rows, robustness_table(rows), figures, []
@@ -216,7 +222,7 @@ def report_command(args):
     architecture, training), the per-class table, and figures embedded in the file: training
     history, confusion matrix, precision and recall per class, sample predictions, the most
     confident mistakes and the first layer's weights, labelled with the model's class names."""
-    from .report import model_report
+    from barenet.viz.report import model_report
 
     net = load_model(args.model)
     name = dataset_of(net, args)

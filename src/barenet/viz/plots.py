@@ -16,9 +16,9 @@ import numpy as np
 from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 
-from . import validation as check
-from .errors import BarenetError, DataError
-from .metrics import confusion_matrix, per_class_metrics
+from barenet import validation as check
+from barenet.errors import BarenetError, DataError
+from barenet.metrics import confusion_matrix, per_class_metrics
 
 DPI = 120
 MAX_MARKED_EPOCHS = 30
@@ -265,7 +265,7 @@ def plot_confident_mistakes(
     """The ``n`` misclassified images the network was surest about, surest first.
 
     ``probabilities`` is ``(m, n_classes)`` as from ``predict_proba``; ``images``,
-    ``class_names`` and ``image_shape`` are as in :func:`barenet.plots.plot_predictions`.
+    ``class_names`` and ``image_shape`` are as in :func:`barenet.viz.plots.plot_predictions`.
     Grid of 1.6 x 1.75 inches per image plus a 0.5-inch headline (4 x 4 images: 768 x 900
     pixels). With no mistake, a 4 x 2-inch figure saying so.
     """

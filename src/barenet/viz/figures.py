@@ -1,7 +1,7 @@
 """Figures of the results of :mod:`barenet.experiments` (those of one network are in
-:mod:`barenet.plots`).
+:mod:`barenet.viz.plots`).
 
-Like :mod:`barenet.plots`, each function draws a standalone matplotlib ``Figure`` on the Agg
+Like :mod:`barenet.viz.plots`, each function draws a standalone matplotlib ``Figure`` on the Agg
 canvas (no window, no pyplot state), saves it as a PNG at ``path`` (creating the folder) and
 returns ``path`` as a Path. Sizes are stated in inches at 120 dpi: 4.8 inches is 576 pixels.
 Each takes the rows a study returned and averages over seeds, drawing the spread as error bars
@@ -14,10 +14,10 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from .errors import BarenetError
-from .experiments.perturbations import PERTURBATIONS
-from .experiments.summary import summarize
-from .plots import _figure, _save
+from barenet.errors import BarenetError
+from barenet.experiments.perturbations import PERTURBATIONS
+from barenet.experiments.summary import summarize
+from barenet.viz.plots import _figure, _save
 
 
 def _ok(rows):

@@ -8,8 +8,8 @@ training by returning ``True``. ``logs`` holds the epoch's figures (``train_loss
 
 import math
 
-from .errors import BarenetError
-from .validation import positive_int
+from barenet.errors import BarenetError
+from barenet.validation import positive_int
 
 
 class FunctionCallback:
@@ -90,8 +90,9 @@ class EarlyStopping:
         if self.restore_best and self.best_arrays is not None:
             for name, array in trainer.network.named_arrays().items():
                 array[...] = self.best_arrays[name]
-        trainer.info["best_epoch"] = self.best_epoch
-        trainer.info["best_" + self.monitor] = self.sign * self.best_value
+        record = trainer.network.training_info
+        record.monitor, record.best_epoch = self.monitor, self.best_epoch
+        record.best_value = self.sign * self.best_value
 
 
 def get_early_stopping(spec, has_validation):

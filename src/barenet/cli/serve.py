@@ -7,8 +7,8 @@ imported only when the command runs, so the rest of the command line works witho
 import argparse
 import socket
 
-from barenet.cli import TRAIN_DEFAULTS
-from barenet.cli_parsing import add_command
+from barenet.cli.main import TRAIN_DEFAULTS
+from barenet.cli.parsing import add_command
 from barenet.errors import BarenetError
 from barenet.network import load_model
 
@@ -41,7 +41,7 @@ def _web_packages():
         import python_multipart  # noqa: F401  (reads uploaded files; Starlette imports it late)
         import uvicorn
 
-        from .app import create_app
+        from barenet.serve.app import create_app
     except ImportError as exc:
         raise BarenetError(
             f"barenet serve needs FastAPI, uvicorn and python-multipart ({exc.name} is missing): "

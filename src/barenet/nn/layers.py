@@ -1,7 +1,9 @@
 """Layers: each one a forward and a backward pass side by side, on batch-major arrays.
 
-A layer maps ``X (batch, n_in)`` to ``Y (batch, n_out)``. ``forward`` keeps what ``backward`` will
-need; ``backward(dY)`` receives ``dL/dY``, writes the gradients of the layer's parameters into its
+A layer maps ``X (batch, *input_shape)`` to ``Y (batch, *output_shape)``. The network calls
+``build(input_shape)`` once, so that each layer learns its input's shape from the layer before it
+(``Dense(128)`` takes only its width). ``forward`` keeps what ``backward`` will need;
+``backward(dY)`` receives ``dL/dY``, writes the gradients of the layer's parameters into its
 gradient views, and returns ``dL/dX``. It never changes a parameter: the optimizer does that.
 
 Parameters do not live in the layers. The network owns one flat parameter buffer and one flat
@@ -11,16 +13,29 @@ are work buffers reused from batch to batch; they are only reallocated when the 
 changes. ``backward`` may overwrite the ``dY`` it is given.
 """
 
+import math
+
 import numpy as np
 
-from .activations import get_activation
-from .init import get_initializer
+from barenet import validation as check
+from barenet.errors import BarenetError
+from barenet.nn.init import get_initializer
 
 
 class Layer:
-    """Base class: a layer without parameters that passes its input through."""
+    """Base class: a layer without parameters that passes its input through.
+
+    ``input_grad`` is False when nobody needs ``dL/dX`` (the first layers of a network, before
+    any parameter): ``backward`` may then return None and skip that work.
+    """
 
     kind = ""
+    input_grad = True
+
+    def build(self, input_shape):
+        """Take the per-sample input shape (a tuple) and return the per-sample output shape."""
+        self.input_shape = self.output_shape = tuple(input_shape)
+        return self.output_shape
 
     def param_shapes(self):
         """``{name: (shape, decay)}`` of trainable parameters; ``decay`` marks weights for L1/L2."""
@@ -41,8 +56,19 @@ class Layer:
         for name, value in arrays.items():
             getattr(self, name)[...] = value
 
+    def forward(self, X, training=False):
+        return X
+
+    def backward(self, dY):
+        return dY
+
     def config(self):
+        """``{"kind": ..., **settings}``: what :func:`layer_from_config` rebuilds it from."""
         return {"kind": self.kind}
+
+    def __repr__(self):
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "kind")
+        return f"{type(self).__name__}({settings})"
 
     def __getstate__(self):
         """Pickle without the work buffers (``_Y``, ``_dX``...): they are scratch space, and a
@@ -63,19 +89,30 @@ class Layer:
 
 
 class Dense(Layer):
-    """Fully connected layer ``Y = X W + b`` with ``W (n_in, n_out)`` and ``b (n_out,)``.
+    """Fully connected layer ``Y = X W + b`` with ``W (n_in, units)`` and ``b (units,)``.
 
-    Backward, with ``dY = dL/dY`` of shape ``(B, n_out)``:
-    ``dW = X^T dY`` (n_in, n_out), ``db = sum over the batch of dY`` (n_out,), ``dX = dY W^T``.
+    Backward, with ``dY = dL/dY`` of shape ``(B, units)``:
+    ``dW = X^T dY`` (n_in, units), ``db = sum over the batch of dY`` (units,), ``dX = dY W^T``.
     The first layer of a network skips ``dX``: nobody needs the gradient of the input image.
     """
 
     kind = "dense"
 
-    def __init__(self, n_in, n_out, init="xavier", input_grad=True):
-        self.n_in, self.n_out, self.init = n_in, n_out, init
-        self.input_grad = input_grad
+    def __init__(self, units, init="xavier"):
+        self.units = check.positive_int("units", units)
+        self.init = init
         self._init_fn = get_initializer(init)
+
+    def build(self, input_shape):
+        if len(input_shape) != 1:
+            raise BarenetError(
+                f"Dense needs flat inputs, got samples of shape {tuple(input_shape)}: "
+                "put Flatten() before it"
+            )
+        super().build(input_shape)
+        self.n_in, self.n_out = int(input_shape[0]), self.units
+        self.output_shape = (self.units,)
+        return self.output_shape
 
     def param_shapes(self):
         return {"W": ((self.n_in, self.n_out), True), "b": ((self.n_out,), False)}
@@ -112,50 +149,21 @@ class Dense(Layer):
         # --8<-- [end:dense_backward]
 
     def config(self):
-        return {"kind": self.kind, "n_in": self.n_in, "n_out": self.n_out, "init": self.init}
-
-
-class Activation(Layer):
-    """Applies an activation function elementwise; see :mod:`barenet.activations`.
-
-    Works in place on its input (the previous layer's output buffer, which nobody needs again)
-    unless the function's derivative needs the input itself.
-    """
-
-    kind = "activation"
-
-    def __init__(self, fn="relu"):
-        self.fn = get_activation(fn)
-
-    def forward(self, X, training=False):
-        if self.fn.needs_input:
-            self.Z = X
-            self.A = self.fn.forward(X, self._buffer("_A", X.shape, X.dtype))
-        else:
-            self.Z, self.A = None, self.fn.forward(X, X)
-        return self.A
-
-    def backward(self, dY):
-        return self.fn.backward(dY, self.Z, self.A)
-
-    def config(self):
-        return {"kind": self.kind, "fn": self.fn.config()}
+        return {"kind": self.kind, "units": self.units, "init": self.init}
 
 
 class Dropout(Layer):
     """Inverted dropout: in training, zero each unit with probability ``rate`` and scale the
     survivors by ``1 / (1 - rate)``, so that at prediction time the layer is simply the identity.
 
-    The mask is drawn from ``self.rng``, a generator the training loop sets; ``backward`` multiplies
-    by the same mask.
+    The mask is drawn from ``self.rng``, the network's generator; ``backward`` multiplies by the
+    same mask. Works on inputs of any shape (one mask value per unit, per sample).
     """
 
     kind = "dropout"
 
     def __init__(self, rate=0.5):
-        if not 0 <= rate < 1:
-            raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
-        self.rate = float(rate)
+        self.rate = check.fraction("dropout rate", rate)
         self.rng = None
 
     def forward(self, X, training=False):
@@ -178,21 +186,28 @@ class Dropout(Layer):
 
 
 class BatchNorm(Layer):
-    """Batch normalisation (Ioffe & Szegedy 2015) over the batch axis, per feature.
+    """Batch normalisation (Ioffe & Szegedy 2015), per feature, or per channel after a
+    convolution (the statistics are then taken over the batch and every position).
 
-    Training: ``x_hat = (X - mean) / sqrt(var + eps)`` with the batch's mean and variance, then
-    ``Y = gamma * x_hat + beta``; running averages of mean and variance are kept for prediction,
-    where the layer is the fixed affine map with those statistics. Backward (per feature, batch
-    size ``B``): ``dgamma = sum(dY x_hat)``, ``dbeta = sum(dY)``, and
+    Training: ``x_hat = (X - mean) / sqrt(var + eps)`` with the batch's mean and (biased)
+    variance, then ``Y = gamma * x_hat + beta``; running averages of mean and variance are kept for
+    prediction, where the layer is the fixed affine map with those statistics. Backward (per
+    feature, over the ``m`` values that share a mean): ``dgamma = sum(dY x_hat)``,
+    ``dbeta = sum(dY)``, and
     ``dX = gamma / sqrt(var + eps) * (dY - mean(dY) - x_hat * mean(dY x_hat))``.
     """
 
     kind = "batch_norm"
 
-    def __init__(self, n, momentum=0.9, eps=1e-5):
-        self.n, self.momentum, self.eps = n, float(momentum), float(eps)
-        self.running_mean = np.zeros(n)
-        self.running_var = np.ones(n)
+    def __init__(self, momentum=0.9, eps=1e-5):
+        self.momentum = check.fraction("batch norm momentum", momentum)
+        self.eps = check.positive_float("batch norm eps", eps)
+
+    def build(self, input_shape):
+        self.n = int(input_shape[-1])
+        self.running_mean = np.zeros(self.n)
+        self.running_var = np.ones(self.n)
+        return super().build(input_shape)
 
     def param_shapes(self):
         return {"gamma": ((self.n,), False), "beta": ((self.n,), False)}
@@ -215,9 +230,12 @@ class BatchNorm(Layer):
         return {"running_mean": self.running_mean, "running_var": self.running_var}
 
     def forward(self, X, training=False):
-        if not training:
+        shape, X = X.shape, X.reshape(-1, self.n)  # (batch * positions, channels)
+        self.training = training
+        if not training:  # a fixed affine map: Y = (X - running_mean) * scale + beta
+            self.centred = X - self.running_mean
             scale = self.gamma / np.sqrt(self.running_var + self.eps)
-            return (X - self.running_mean) * scale + self.beta
+            return (self.centred * scale + self.beta).reshape(shape)
         # --8<-- [start:batchnorm_forward]
         mean, var = X.mean(axis=0), X.var(axis=0)
         m = self.momentum
@@ -227,29 +245,41 @@ class BatchNorm(Layer):
         self.running_var += (1 - m) * var
         self.inv_std = 1.0 / np.sqrt(var + self.eps)
         self.x_hat = (X - mean) * self.inv_std
-        return self.x_hat * self.gamma + self.beta
+        return (self.x_hat * self.gamma + self.beta).reshape(shape)
         # --8<-- [end:batchnorm_forward]
 
     def backward(self, dY):
+        shape, dY = dY.shape, dY.reshape(-1, self.n)
+        if not self.training:  # the statistics are constants: dX = dY gamma / sqrt(var + eps)
+            std = np.sqrt(self.running_var + self.eps)
+            np.sum(dY * self.centred / std, axis=0, out=self.dgamma)
+            np.sum(dY, axis=0, out=self.dbeta)
+            return (dY * (self.gamma / std)).reshape(shape)
         # --8<-- [start:batchnorm_backward]
         np.sum(dY * self.x_hat, axis=0, out=self.dgamma)
         np.sum(dY, axis=0, out=self.dbeta)
         centred = dY - dY.mean(axis=0)
         centred -= self.x_hat * (self.dgamma / len(dY))
-        return centred * (self.gamma * self.inv_std)
+        return (centred * (self.gamma * self.inv_std)).reshape(shape)
         # --8<-- [end:batchnorm_backward]
 
     def config(self):
-        return {"kind": self.kind, "n": self.n, "momentum": self.momentum, "eps": self.eps}
+        return {"kind": self.kind, "momentum": self.momentum, "eps": self.eps}
 
 
-LAYERS = {cls.kind: cls for cls in (Dense, Activation, Dropout, BatchNorm)}
+class Flatten(Layer):
+    """``(batch, H, W, C) -> (batch, H * W * C)`` in row-major, channels-last order: a view, no
+    copy. Backward reshapes the gradient back."""
 
+    kind = "flatten"
 
-def layer_from_config(config):
-    """Rebuild a layer from the dict its :meth:`Layer.config` returned."""
-    config = dict(config)
-    kind = config.pop("kind", None)
-    if kind not in LAYERS:
-        raise ValueError(f"unknown layer kind {kind!r}; known kinds are {sorted(LAYERS)}")
-    return LAYERS[kind](**config)
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.output_shape = (math.prod(input_shape),)
+        return self.output_shape
+
+    def forward(self, X, training=False):
+        return X.reshape(len(X), -1)
+
+    def backward(self, dY):
+        return dY.reshape(len(dY), *self.input_shape) if self.input_grad else None

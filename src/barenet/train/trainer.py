@@ -13,14 +13,14 @@ import time
 
 import numpy as np
 
-from .checkpoint import Checkpoint, restore
-from .errors import DivergenceError
+from barenet.errors import DivergenceError
+from barenet.train.checkpoint import Checkpoint, restore
 
 
 class Trainer:
     """Trains ``network`` with its optimizer; see :meth:`barenet.NeuralNetwork.train`.
 
-    ``schedule`` (a started :class:`~barenet.schedules.Schedule`) maps the epoch position (a
+    ``schedule`` (a started :class:`~barenet.optim.schedules.Schedule`) maps the epoch position (a
     float: 2.5 is half-way through the third epoch) to a learning rate; ``augment(X_batch, rng)``
     returns a new batch; ``callbacks`` receive
     ``on_train_begin(trainer)``, ``on_epoch_end(trainer, epoch, logs)`` and
@@ -38,7 +38,6 @@ class Trainer:
         callbacks=(),
         checkpoint=None,
         resume=False,
-        rng=None,
     ):
         self.network = network
         self.batch_size = batch_size
@@ -48,11 +47,10 @@ class Trainer:
         self.callbacks = list(callbacks)
         if hasattr(schedule, "on_epoch_end"):  # reduce-on-plateau watches the epoch's figures
             self.callbacks.insert(0, schedule)
-        self.rng = rng if rng is not None else network.rng
+        self.rng = network.rng  # one generator for shuffling, dropout and augmentation
         self.stop_training = False
         self.epoch = 0  # epochs completed in this call
         self.first_epoch = len(network.history.get("train_loss", ()))  # earlier calls' epochs
-        self.info = {}  # what callbacks want recorded about the run (e.g. the best epoch)
         self.checkpoint, self.resume = checkpoint, resume
         if checkpoint is not None:  # last, so that it saves what the other callbacks updated
             self.callbacks.append(Checkpoint(checkpoint))
@@ -83,7 +81,7 @@ class Trainer:
         while self.epoch < epochs and not self.stop_training:
             logs = self.train_epoch(X, y)
             if X_val is not None:
-                logs["val_loss"], logs["val_accuracy"] = self.network._loss_and_accuracy(
+                logs["val_loss"], logs["val_accuracy"] = self.network.loss_and_accuracy(
                     X_val, y_val
                 )
             for key, value in logs.items():
@@ -107,7 +105,7 @@ class Trainer:
                 xb = self.augment(xb, self.rng)
             if self.schedule is not None:
                 net.optimizer.learning_rate = self.schedule.rate(self.epoch + i / n_batches)
-            loss, hits = self.step(xb, y[idx])
+            loss, hits = self.train_batch(xb, y[idx])
             if not math.isfinite(loss):
                 net.params[...] = snapshot
                 raise DivergenceError(
@@ -115,7 +113,7 @@ class Trainer:
                     f"{loss}; try a lower learning rate (now {net.optimizer.learning_rate:g}). "
                     "The weights from the start of this epoch were kept."
                 )
-            total_loss += loss
+            total_loss += loss * len(idx)
             correct += hits
         return {
             "epoch": self.first_epoch + self.epoch + 1,
@@ -125,10 +123,14 @@ class Trainer:
             "epoch_time": time.perf_counter() - start_time,
         }
 
-    def step(self, xb, yb):
-        """Forward, backward and update on one batch; returns (summed loss, correct count)."""
+    def train_batch(self, xb, yb):
+        """One step: forward, backward and the optimizer's update on the batch ``(xb, yb)``.
+
+        Returns ``(mean loss of the batch, number of correct predictions)``; the loss is the
+        one before the update.
+        """
         net = self.network
-        loss, hits = net._fill_gradients(xb, yb)
+        loss, hits = net.backprop(xb, yb, count_correct=True)
         if self.clip_norm is not None:
             clip_by_global_norm(net.grads, self.clip_norm)
         net.optimizer.update(net.params, net.grads)

@@ -21,13 +21,14 @@ try:
 except ImportError as exc:
     raise ImportError("ONNX export needs the onnx package: pip install barenet[onnx]") from exc
 
-from . import __version__
-from .errors import BarenetError
-from .io import atomic_write_bytes
+from barenet.errors import BarenetError
+from barenet.files.archive import atomic_write_bytes
+from barenet.version import __version__
 
 OPSET = 17  # run by onnxruntime >= 1.13; GELU is written out since its op only came in opset 20
 INPUT, OUTPUT = "input", "probabilities"
 _SIMPLE_ACTIVATIONS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+_ACTIVATIONS = {*_SIMPLE_ACTIVATIONS, "leaky_relu", "identity", "gelu"}
 
 
 def export(network, path):
@@ -95,8 +96,8 @@ def _export_layer(graph, layer, x, prefix):
     if layer.kind == "dense":
         W, b = graph.constant(f"{prefix}.W", layer.W), graph.constant(f"{prefix}.b", layer.b)
         return graph.node("Gemm", [x, W, b], f"{prefix}.dense")
-    if layer.kind == "activation":
-        return _export_activation(graph, layer.fn, x, prefix)
+    if layer.kind in _ACTIVATIONS:
+        return _export_activation(graph, layer, x, prefix)
     if layer.kind == "dropout":
         return x  # the identity at inference
     if layer.kind == "batch_norm":
@@ -111,20 +112,16 @@ def _export_layer(graph, layer, x, prefix):
     )
 
 
-def _export_activation(graph, fn, x, prefix):
-    """Add the nodes of the activation function ``fn`` (a :mod:`barenet.activations` object)."""
-    if fn.name in _SIMPLE_ACTIVATIONS:
-        return graph.node(_SIMPLE_ACTIVATIONS[fn.name], [x], f"{prefix}.{fn.name}")
-    if fn.name == "leaky_relu":
-        return graph.node("LeakyRelu", [x], f"{prefix}.leaky_relu", alpha=fn.alpha)
-    if fn.name == "identity":
-        return x
-    if fn.name == "gelu":
+def _export_activation(graph, layer, x, prefix):
+    """Add the nodes of an activation layer (see :mod:`barenet.nn.activations`)."""
+    kind = layer.kind
+    if kind in _SIMPLE_ACTIVATIONS:
+        return graph.node(_SIMPLE_ACTIVATIONS[kind], [x], f"{prefix}.{kind}")
+    if kind == "leaky_relu":
+        return graph.node("LeakyRelu", [x], f"{prefix}.leaky_relu", alpha=layer.alpha)
+    if kind == "gelu":
         return _gelu(graph, x, f"{prefix}.gelu")
-    raise BarenetError(
-        f"cannot export {prefix} (activation {fn.name!r}) to ONNX: supported activations are "
-        "relu, leaky_relu, sigmoid, tanh, gelu and identity"
-    )
+    return x  # identity
 
 
 def _gelu(graph, x, p):

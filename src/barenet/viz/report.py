@@ -12,10 +12,10 @@ import html
 import tempfile
 from pathlib import Path
 
-from .io import atomic_write_bytes
-from .metrics import classification_report, format_classification_report
-from .network import NeuralNetwork, load_model
-from .plots import (
+from barenet.files.archive import atomic_write_bytes
+from barenet.metrics import classification_report, format_classification_report
+from barenet.network import NeuralNetwork, load_model
+from barenet.viz.plots import (
     plot_confident_mistakes,
     plot_confusion_matrix,
     plot_first_layer_weights,
@@ -133,7 +133,7 @@ def _key_numbers(net, report, loss):
     numbers = {
         "test accuracy": f"{report['accuracy']:.2%} of {report['n_samples']} images",
         "test loss": f"{loss:.4f}",
-        "architecture": "-".join(map(str, [net.input_size, *net.hidden_sizes, net.output_size])),
+        "architecture": _architecture(net),
         "activation": net.activation,
         "parameters": f"{net.n_parameters:,}",
         "optimizer": f"{net.optimizer.name}, learning rate {net.learning_rate:g}",
@@ -142,11 +142,18 @@ def _key_numbers(net, report, loss):
     if val:
         best = max(range(len(val)), key=val.__getitem__)
         numbers["best validation accuracy"] = f"{val[best]:.2%} (epoch {best + 1} of {len(val)})"
-    info = net.training_info
+    info = net.training_info.to_dict()
     for key in ("epochs", "batch_size", "n_train", "schedule", "augment"):
         if info.get(key) is not None:
             numbers[key.replace("_", " ")] = _setting(info[key])
     return numbers
+
+
+def _architecture(net):
+    """``784-128-64-10`` for a fully connected network, the layer words for any other."""
+    if net.is_mlp:
+        return "-".join(map(str, [net.input_size, *net.hidden_sizes, net.output_size]))
+    return f"{'x'.join(map(str, net.input_shape))}: {net.describe()}"
 
 
 def _setting(value):

@@ -1,14 +1,14 @@
 """The pieces every ``barenet`` subcommand's parser shares: one-line usage errors, help that shows
 defaults, integer options with a lower bound, and the ``--data-dir`` and ``--dataset`` options.
 
-The subcommands live in :mod:`barenet.cli`, :mod:`barenet.cli_experiments` and
-:mod:`barenet.serve.command`; each registers itself with :func:`add_command`.
+The subcommands live in :mod:`barenet.cli.main`, :mod:`barenet.cli.experiments` and
+:mod:`barenet.cli.serve`; each registers itself with :func:`add_command`.
 """
 
 import argparse
 import inspect
 
-from .data import DATASETS
+from barenet.data import DATASETS
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 

@@ -12,9 +12,9 @@ import os
 
 import numpy as np
 
-from .errors import ModelFileError
-from .io import load_arrays, save_arrays
-from .modelfile import file_header, fill_arrays
+from barenet.errors import ModelFileError
+from barenet.files.archive import load_arrays, save_arrays
+from barenet.files.modelfile import build_from_header, file_header, fill_arrays
 
 
 class Checkpoint:
@@ -94,21 +94,17 @@ def restore(path, trainer):
     """Load the checkpoint at ``path`` into ``trainer`` and its network (same architecture)."""
     net = trainer.network
     header, arrays = load_arrays(path, kind="checkpoint")
-    saved = header.get("architecture", {})
-    mine = net.get_config()
-    for key in (
-        "input_size",
-        "hidden_sizes",
-        "output_size",
-        "activation",
-        "dropout",
-        "batch_norm",
-        "dtype",
+    saved = build_from_header(path, header, type(net))
+    for what, theirs, mine in (
+        ("input shape", saved.input_shape, net.input_shape),
+        ("layers", saved.describe(), net.describe()),
+        ("layer settings", saved.get_config()["layers"], net.get_config()["layers"]),
+        ("dtype", saved.dtype.name, net.dtype.name),
     ):
-        if saved.get(key) != mine[key]:
+        if theirs != mine:
             raise ModelFileError(
-                f"{path}: checkpoint was made for a network with {key}="
-                f"{saved.get(key)!r}, this one has {mine[key]!r}"
+                f"{path}: checkpoint was made for a network with {what} {theirs!r}, this one "
+                f"has {mine!r}"
             )
     state = header["checkpoint"]
     if state["batch_size"] != trainer.batch_size:

@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from .errors import BarenetError
-from .names import from_spec
+from barenet.errors import BarenetError
+from barenet.names import from_spec
 
 
 def _grid(side):

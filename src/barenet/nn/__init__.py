@@ -1,0 +1,34 @@
+"""The parts of a network: layers, each a forward and a backward pass side by side.
+
+Build any stack with :meth:`barenet.NeuralNetwork.from_layers`::
+
+    from barenet import NeuralNetwork
+    from barenet.nn import Dense, ReLU, Dropout
+    net = NeuralNetwork.from_layers([Dense(256), ReLU(), Dropout(0.2), Dense(10)], 784)
+
+Modules: :mod:`~barenet.nn.layers` (the Layer base, Dense, Dropout, BatchNorm, Flatten),
+:mod:`~barenet.nn.activations` (ReLU and the others, as layers), :mod:`~barenet.nn.losses`
+(softmax and cross-entropy), :mod:`~barenet.nn.init` (initialisations),
+:mod:`~barenet.nn.penalties` (L1/L2), :mod:`~barenet.nn.stack` (layer lists as data).
+"""
+
+from barenet.nn.activations import GELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from barenet.nn.layers import BatchNorm, Dense, Dropout, Flatten, Layer
+from barenet.nn.stack import describe_layers, layer_from_config, parse_layers
+
+__all__ = [
+    "GELU",
+    "BatchNorm",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "Identity",
+    "Layer",
+    "LeakyReLU",
+    "ReLU",
+    "Sigmoid",
+    "Tanh",
+    "describe_layers",
+    "layer_from_config",
+    "parse_layers",
+]

@@ -1,0 +1,1 @@
+"""Optimizers (whole-buffer updates) and learning-rate schedules."""

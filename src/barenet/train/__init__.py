@@ -1,0 +1,2 @@
+"""The training loop: the Trainer (fit -> train_epoch -> train_batch), callbacks, checkpoints
+and data augmentation."""
