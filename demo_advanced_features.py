@@ -1,6 +1,6 @@
 """Experiments on MNIST: architectures, learning rates, training dynamics and robustness.
 
-The seed's API, from the repository root::
+The original project's API, from the repository root::
 
     from demo_advanced_features import (
         experiment_with_architectures, experiment_with_learning_rates, test_robustness)

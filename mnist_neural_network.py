@@ -1,6 +1,6 @@
-"""Train the seed's network on MNIST: 784-128-64-10, SGD, learning rate 0.01, batches of 64.
+"""Train the original project's network on MNIST: 784-128-64-10, SGD, rate 0.01, batches of 64.
 
-This file keeps the seed's import path working from the repository root::
+This file keeps the original project's import path working from the repository root::
 
     from mnist_neural_network import NeuralNetwork, load_and_preprocess_mnist
 
@@ -21,7 +21,9 @@ __all__ = ["NeuralNetwork", "load_and_preprocess_mnist"]
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description="Train the seed's 784-128-64-10 network.")
+    parser = argparse.ArgumentParser(
+        description="Train the original project's 784-128-64-10 network."
+    )
     parser.add_argument(
         "--epochs",
         type=int,

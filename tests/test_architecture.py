@@ -13,7 +13,10 @@ PACKAGE = Path(__file__).parents[1] / "src" / "barenet"
 
 # Lowest first. A module's floor is that of its longest matching prefix.
 FLOORS = [
-    ("ground", ["errors", "validation", "names", "version", "progress", "metrics", "data", "files"]),
+    (
+        "ground",
+        ["errors", "validation", "names", "version", "progress", "metrics", "data", "files"],
+    ),
     ("parts", ["nn", "optim"]),
     ("loop", ["train"]),
     ("model", ["network"]),
@@ -106,10 +109,17 @@ def test_the_numerical_core_imports_no_display():
     core = [m for m in MODULES if NAMES[floor(m)] in ("parts", "loop")]
     for module in core:
         tree = ast.parse(MODULES[module].read_text())
-        names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
-                 for a in n.names}
-        names |= {n.module.split(".")[0] for n in ast.walk(tree)
-                  if isinstance(n, ast.ImportFrom) and n.module}
+        names = {
+            a.name.split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Import)
+            for a in n.names
+        }
+        names |= {
+            n.module.split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.module
+        }
         assert not names & {"matplotlib", "tqdm", "fastapi"}, module
         assert "progress" not in GRAPH[module], module
 

@@ -1,4 +1,4 @@
-"""The seed's NeuralNetwork API: defaults, known answers, reproducibility, dtypes."""
+"""The original project's NeuralNetwork API: defaults, known answers, reproducibility, dtypes."""
 
 import re
 

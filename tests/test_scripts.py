@@ -1,4 +1,5 @@
-"""The repository's root scripts, run as a user would: the seed snippet and the two examples."""
+"""The repository's root scripts, run as a user would: the original
+project's snippet and the two examples."""
 
 import re
 import subprocess

@@ -17,37 +17,18 @@ import numpy as np
 from barenet import validation as check
 from barenet.errors import BarenetError
 from barenet.files.modelfile import load_network, save_network
-from barenet.nn.activations import ACTIVATIONS, Activation, get_activation
+from barenet.nn.activations import ACTIVATIONS, Activation
 from barenet.nn.init import INITIALIZERS
 from barenet.nn.layers import BatchNorm, Dense, Dropout, Layer
 from barenet.nn.losses import cross_entropy, softmax, softmax_cross_entropy
 from barenet.nn.penalties import WeightPenalty
-from barenet.nn.stack import describe_layers, layer_from_config
+from barenet.nn.stack import describe_layers, layer_from_config, mlp_layers
 from barenet.optim.optimizers import get_optimizer
-from barenet.optim.schedules import get_schedule
-from barenet.train.augment import get_augmentation
-from barenet.train.callbacks import as_callback, get_early_stopping
+from barenet.train.fit import fit
 from barenet.train.record import TrainingRecord
-from barenet.train.trainer import Trainer
 
 CHUNK_VALUES = 1 << 22  # values of the widest layer per prediction chunk: bounds memory
 MAX_CHUNK = 16384  # rows per forward pass at prediction time, at most: keeps BLAS busy
-
-
-def mlp_layers(
-    hidden_sizes, output_size, activation="relu", init="xavier", dropout=0.0, batch_norm=False
-):
-    """The original project's stack: ``Dense [BatchNorm] activation [Dropout]`` per hidden
-    width, then ``Dense(output_size)``."""
-    layers = []
-    for width in hidden_sizes:
-        layers.append(Dense(width, init))
-        if batch_norm:
-            layers.append(BatchNorm())
-        layers.append(get_activation(activation))
-        if dropout:
-            layers.append(Dropout(dropout))
-    return [*layers, Dense(output_size, init)]
 
 
 class NeuralNetwork:
@@ -497,41 +478,15 @@ class NeuralNetwork:
             raise check.BarenetError("give both X_val and y_val, or neither")
         if X_val is not None:
             X_val, y_val = self._check_data(X_val, y_val, "X_val", "y_val")
-        epochs = check.positive_int("epochs", epochs)
-        batch_size = check.positive_int("batch_size", batch_size)
-        if clip_norm is not None:
-            clip_norm = check.positive_float("clip_norm", clip_norm)
-        schedule = get_schedule(schedule).start(self.base_learning_rate, epochs)
-        augment = get_augmentation(augment)
-        callbacks = [as_callback(cb) for cb in callbacks]
-        early_stopping = get_early_stopping(early_stopping, has_validation=X_val is not None)
-        if early_stopping is not None:
-            callbacks.append(early_stopping)
+        progress = None
         if verbose:
-            from barenet.progress import ProgressBar  # display lives outside the numerical core
+            from barenet.progress import ProgressBar  # display lives outside the core
 
-            callbacks.append(ProgressBar(epochs))
-        trainer = Trainer(
-            self,
-            batch_size=batch_size,
-            schedule=schedule,
-            augment=augment,
-            clip_norm=clip_norm,
-            callbacks=callbacks,
-            checkpoint=checkpoint,
-            resume=resume,
-        )
-        self.training_info = TrainingRecord(
-            epochs=epochs,
-            batch_size=batch_size,
-            schedule=schedule.config(),
-            augment=getattr(augment, "config", lambda: None)(),
-            clip_norm=clip_norm,
-            early_stopping=early_stopping.patience if early_stopping else None,
-            n_train=len(X),
-            n_val=0 if X_val is None else len(X_val),
-        )
-        return trainer.fit(X, y, X_val, y_val, epochs=epochs)
+            progress = ProgressBar(check.positive_int("epochs", epochs))
+        options = dict(schedule=schedule, augment=augment, early_stopping=early_stopping)
+        options.update(clip_norm=clip_norm, callbacks=callbacks, progress=progress)
+        options.update(checkpoint=checkpoint, resume=resume)
+        return fit(self, X, y, X_val, y_val, epochs=epochs, batch_size=batch_size, **options)
 
     def predict_proba(self, X):
         """Class probabilities ``(n_samples, output_size)``; each row sums to 1."""

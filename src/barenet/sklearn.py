@@ -30,6 +30,7 @@ except ImportError:  # scikit-learn < 1.6 has it as a method
 
 
 from barenet import validation as check
+from barenet.errors import BarenetError
 from barenet.network import NeuralNetwork
 
 FLOATS = (np.float32, np.float64)  # kept as they are; anything else becomes float64 first
@@ -129,12 +130,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         """
         first = not hasattr(self, "network_")
         if first and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit")
+            raise BarenetError("classes must be passed on the first call to partial_fit")
         X, y = validate_data(self, X, y, dtype=FLOATS, reset=first)
         check_classification_targets(y)
         known = _at_least_two(np.unique(classes)) if first else self.classes_
         if classes is not None and not np.array_equal(np.unique(classes), known):
-            raise ValueError(
+            raise BarenetError(
                 f"classes={np.unique(classes).tolist()} differs from "
                 f"classes_={known.tolist()} set by the first fit or partial_fit"
             )
@@ -195,11 +196,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _hold_out(self, X, y, seed):
         """``X_train, X_val, y_train, y_val``: the early-stopping split, stratified if possible."""
-        if not 0 < self.validation_fraction < 1:
-            raise ValueError(
-                f"validation_fraction must be in (0, 1), got {self.validation_fraction}"
-            )
-        n_val = math.ceil(self.validation_fraction * len(y))
+        fraction = check.fraction("validation_fraction", self.validation_fraction, allow_zero=False)
+        n_val = math.ceil(fraction * len(y))
         counts = np.bincount(y)
         # Stratifying needs two samples per class and room for every class on both sides.
         can_stratify = counts.min() >= 2 and len(counts) <= min(n_val, len(y) - n_val)
@@ -219,7 +217,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
 def _at_least_two(classes):
     if len(classes) < 2:
-        raise ValueError(
+        raise BarenetError(
             f"MLPClassifier needs at least 2 classes, got 1 class: {classes.tolist()} "
             "(a classifier cannot learn from a single label)"
         )
@@ -227,11 +225,11 @@ def _at_least_two(classes):
 
 
 def _positions(classes, y):
-    """Positions of the labels ``y`` in the sorted ``classes``; ValueError for an unknown one."""
+    """Positions of the labels ``y`` in the sorted ``classes``; BarenetError for an unknown one."""
     idx = np.searchsorted(classes, y)
     unknown = classes[np.minimum(idx, len(classes) - 1)] != y
     if unknown.any():
-        raise ValueError(
+        raise BarenetError(
             f"y has labels {np.unique(y[unknown]).tolist()} that are not in classes_ "
             f"{classes.tolist()}; give every label in classes= on the first partial_fit"
         )

@@ -1,8 +1,9 @@
 """Checks at the public boundary: every argument a user passes is validated here, once.
 
 Each check returns the cleaned value (an array of the right dtype and shape, an int, a float) or
-raises :class:`~barenet.errors.DataError` / ``ValueError`` with a message that says what was
-expected and what was given, e.g. ``learning_rate must be > 0, got -1``.
+raises :class:`~barenet.errors.DataError` / :class:`~barenet.errors.BarenetError` with a
+message that says what was expected and what was given, e.g. ``learning_rate must be > 0, got
+-1``. :func:`number` checks any range of real numbers; the others are its common cases.
 """
 
 import math
@@ -22,20 +23,35 @@ def positive_int(name, value, minimum=1):
     return int(value)
 
 
-def positive_float(name, value, allow_zero=False):
-    """A finite real number > 0 (or >= 0 with ``allow_zero``)."""
+def number(name, value, low=None, high=None, low_inclusive=True, high_inclusive=True):
+    """A finite real number within the bounds given (None: no bound on that side), as a float.
+
+    The message names the whole range: ``momentum must be >= 0 and < 1, got 1.5``.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
         raise BarenetError(f"{name} must be a finite number, got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise BarenetError(f"{name} must be {'>=' if allow_zero else '>'} 0, got {value}")
+    too_low = low is not None and (value < low if low_inclusive else value <= low)
+    too_high = high is not None and (value > high if high_inclusive else value >= high)
+    if too_low or too_high:
+        bounds = []
+        if low is not None:
+            bounds.append(f"{'>=' if low_inclusive else '>'} {low:g}")
+        if high is not None:
+            bounds.append(f"{'<=' if high_inclusive else '<'} {high:g}")
+        raise BarenetError(f"{name} must be {' and '.join(bounds)}, got {value}")
     return float(value)
 
 
-def fraction(name, value):
-    """A number in [0, 1)."""
-    value = positive_float(name, value, allow_zero=True)
+def positive_float(name, value, allow_zero=False):
+    """A finite real number > 0 (or >= 0 with ``allow_zero``)."""
+    return number(name, value, low=0, low_inclusive=allow_zero)
+
+
+def fraction(name, value, allow_zero=True):
+    """A number in [0, 1), or in (0, 1) without ``allow_zero``."""
+    value = positive_float(name, value, allow_zero)
     if value >= 1:
-        raise BarenetError(f"{name} must be in [0, 1), got {value}")
+        raise BarenetError(f"{name} must be in {'[' if allow_zero else '('}0, 1), got {value}")
     return value
 
 

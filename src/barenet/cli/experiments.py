@@ -1,8 +1,8 @@
-"""The ``barenet experiment`` and ``barenet report`` subcommands.
+"""``barenet experiment`` and ``barenet report``: run a study of many trainings, and write an
+HTML report of a saved model.
 
-:func:`add_commands` registers them on the parser of :mod:`barenet.cli.main`, with the shared
-pieces of :mod:`barenet.cli.parsing`. Tables and notes go
-to stdout, progress bars to stderr; results (JSON, written as runs finish), figures (PNG) and a
+:func:`add_commands` registers them on the parser of :mod:`barenet.cli.main`. Tables and notes
+go to stdout, progress bars to stderr; results (JSON, written as runs finish), figures (PNG) and a
 self-contained ``report.html`` go to the output folder.
 """
 
@@ -10,11 +10,11 @@ import json
 import sys
 from pathlib import Path
 
-from barenet.cli.main import dataset_of
 from barenet.cli.parsing import (
     EXIT_FAILURE,
     add_command,
     data_dir_option,
+    dataset_of,
     dataset_option,
     int_at_least,
 )

@@ -1,14 +1,14 @@
 """``barenet serve [MODEL] [--host 127.0.0.1] [--port 8000]``: the drawing page and the API.
 
-Registered on the ``barenet`` parser by :func:`add_serve_parser`. FastAPI and uvicorn are
-imported only when the command runs, so the rest of the command line works without them.
+:func:`add_commands` registers ``serve`` on the parser of :mod:`barenet.cli.main`. FastAPI and
+uvicorn are imported only when the command runs, so the rest of the command line works without
+them.
 """
 
 import argparse
 import socket
 
-from barenet.cli.main import TRAIN_DEFAULTS
-from barenet.cli.parsing import add_command
+from barenet.cli.parsing import TRAIN_DEFAULTS, add_command
 from barenet.errors import BarenetError
 from barenet.network import load_model
 
@@ -85,7 +85,7 @@ def _port(text):
     return value
 
 
-def add_serve_parser(commands):
+def add_commands(commands):
     """Add ``serve`` to the subcommands of the ``barenet`` parser."""
     sub = add_command(
         commands,

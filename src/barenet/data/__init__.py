@@ -3,7 +3,14 @@
 This package knows arrays and files only; it never imports the network or training code.
 """
 
-from barenet.data.datasets import DATASETS, Dataset, dataset_info, download_dataset, load_dataset
+from barenet.data.datasets import (
+    DATASETS,
+    Dataset,
+    DatasetInfo,
+    dataset_info,
+    download_dataset,
+    load_dataset,
+)
 from barenet.data.idx import read_idx, write_idx
 from barenet.data.images import load_image, preprocess_digit, preprocess_image
 from barenet.data.mnist import data_home, download_mnist, load_and_preprocess_mnist, load_mnist
@@ -11,6 +18,7 @@ from barenet.data.mnist import data_home, download_mnist, load_and_preprocess_mn
 __all__ = [
     "DATASETS",
     "Dataset",
+    "DatasetInfo",
     "dataset_info",
     "download_dataset",
     "load_dataset",

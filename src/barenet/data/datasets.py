@@ -8,6 +8,7 @@ are tested against files served from 127.0.0.1.
 
 import string
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -115,6 +116,36 @@ DEFAULT_VALIDATION_SIZE = {"digits": 300}  # IDX families hold out 10,000 traini
 DATASETS = (*IDX_FAMILIES, "digits")
 
 
+class DatasetInfo(NamedTuple):
+    """What a network for a data set needs, known without loading its images: the names of its
+    classes and the ``(height, width)`` of its images. It unpacks as
+    ``class_names, image_shape = dataset_info("mnist")``."""
+
+    class_names: tuple
+    image_shape: tuple
+
+    @property
+    def n_features(self):
+        """Inputs of a network for this data set: the pixels of one image."""
+        height, width = self.image_shape
+        return height * width
+
+    @property
+    def n_classes(self):
+        """Outputs of a network for this data set."""
+        return len(self.class_names)
+
+    def as_dict(self):
+        """``{"n_features", "n_classes", "class_names", "image_shape"}`` in plain ints, strings
+        and lists (JSON-able): MNIST's is 784, 10, ``["0", ..., "9"]``, ``[28, 28]``."""
+        return {
+            "n_features": int(self.n_features),
+            "n_classes": self.n_classes,
+            "class_names": [str(name) for name in self.class_names],
+            "image_shape": [int(side) for side in self.image_shape],
+        }
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """A data set split for training, with what is needed to show its classes and images.
@@ -142,14 +173,19 @@ class Dataset:
         yield from (self.X_train, self.X_val, self.X_test, self.y_train, self.y_val, self.y_test)
 
     @property
+    def info(self):
+        """The :class:`DatasetInfo` of this data set: its class names and image shape."""
+        return DatasetInfo(self.class_names, self.image_shape)
+
+    @property
     def n_features(self):
         """Inputs of a network for this data set: the pixels of one image."""
-        return self.X_train.shape[1]
+        return self.info.n_features
 
     @property
     def n_classes(self):
         """Outputs of a network for this data set."""
-        return len(self.class_names)
+        return self.info.n_classes
 
     def __repr__(self):
         height, width = self.image_shape
@@ -191,21 +227,22 @@ def load_dataset(
 
 
 def dataset_info(name):
-    """``(class_names, image_shape)`` of the data set ``name``, known without loading it."""
+    """The :class:`DatasetInfo` ``(class_names, image_shape)`` of the data set ``name``, known
+    without loading it."""
     family = _family(name)
     if family is None:
-        return tuple(string.digits), DIGITS_SHAPE
-    return family.class_names, family.image_shape
+        return DatasetInfo(tuple(string.digits), DIGITS_SHAPE)
+    return DatasetInfo(family.class_names, tuple(family.image_shape))
 
 
 def check_fits(name, n_inputs, n_classes, model="the model", hint=""):
     """A :class:`DataError` unless a network of ``n_inputs`` inputs and ``n_classes`` outputs
     fits the data set ``name``; known without loading the data. ``hint`` ends the message."""
-    class_names, (height, width) = dataset_info(name)
-    if (height * width, len(class_names)) != (n_inputs, n_classes):
+    info = dataset_info(name)
+    if (info.n_features, info.n_classes) != (n_inputs, n_classes):
         raise DataError(
             f"{model} takes {n_inputs} inputs and {n_classes} classes; "
-            f"{name} has {height * width} and {len(class_names)}{hint}"
+            f"{name} has {info.n_features} and {info.n_classes}{hint}"
         )
 
 

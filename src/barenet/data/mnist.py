@@ -37,8 +37,6 @@ MD5 = {
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
 }
 
-IMAGE_SHAPE = (28, 28)
-N_PIXELS = 28 * 28
 N_CLASSES = 10
 
 MNIST = IdxFamily(

@@ -7,6 +7,8 @@ and returns plain data: a list of dicts, one per run or measurement, ready for a
     from barenet.experiments import experiment_with_architectures, summarize_architectures
     rows = experiment_with_architectures([[64], [256]], epochs=3, seeds=2, workers=2)
 
+The options all four studies share (epochs, seeds, data set, workers...) are the fields of
+:class:`~barenet.experiments.options.StudyOptions`, given as keywords or as one object.
 Jobs run here one after another (default), in local worker processes (``workers=2``), or on a
 Dask cluster (``scheduler="tcp://host:8786"``); see :mod:`barenet.experiments.runner`.
 Figures of the results are in :mod:`barenet.viz.figures`.
@@ -30,6 +32,7 @@ from barenet.experiments.learning_rates import (
     learning_rate_range_test,
     learning_rate_table,
 )
+from barenet.experiments.options import StudyOptions
 from barenet.experiments.perturbations import PERTURBATIONS, GaussianNoise, fgsm
 from barenet.experiments.robustness import robustness_table, score_perturbations, test_robustness
 from barenet.experiments.runner import Job, run_jobs
@@ -40,6 +43,7 @@ __all__ = [
     "DEFAULT_GRID",
     "PERTURBATIONS",
     "DynamicsRecorder",
+    "StudyOptions",
     "GaussianNoise",
     "Job",
     "analyze_training_dynamics",

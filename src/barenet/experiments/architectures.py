@@ -5,16 +5,9 @@ training time and its full per-epoch history, so accuracy can be set against siz
 """
 
 from barenet import validation as check
-from barenet.experiments.runner import run_jobs
+from barenet.experiments.options import StudyOptions
 from barenet.experiments.summary import format_table, summarize
-from barenet.experiments.trial import (
-    architecture_name,
-    data_options,
-    dataset_spec,
-    seeded_jobs,
-    training_job,
-    training_options,
-)
+from barenet.experiments.trial import architecture_name, training_job
 
 DEFAULT_ARCHITECTURES = ([256], [128, 64], [512, 256, 128, 64], [1024, 512])
 METRICS = (
@@ -29,32 +22,21 @@ METRICS = (
 def experiment_with_architectures(
     architectures=DEFAULT_ARCHITECTURES,
     *,
-    epochs=10,
-    seeds=1,
     learning_rate=0.1,
     optimizer="sgd",
-    batch_size=64,
     network=None,
-    train_size=None,
-    val_size=None,
-    test_size=None,
-    data_dir=None,
-    dataset="mnist",
-    workers=1,
-    scheduler=None,
-    results_path=None,
-    progress=True,
+    options=None,
+    **study,
 ):
     """Train each architecture (a list of hidden-layer widths) once per seed; one row per run.
 
     Every network gets the same optimizer, rate, batch size and epochs; ``network`` adds other
-    :class:`~barenet.NeuralNetwork` arguments (``{"activation": "tanh"}``). ``seeds``: a count
-    or a list of seeds. ``dataset`` names the data set (one of :data:`barenet.DATASETS`): the
-    networks get as many inputs as its images have pixels and one output per class.
-    ``train_size``, ``val_size``, ``test_size`` take the first images of each part of its
-    standard split (all when None). ``workers``, ``scheduler``,
-    ``results_path``, ``progress``: how the runs are carried out, see
-    :func:`~barenet.experiments.runner.run_jobs`.
+    :class:`~barenet.NeuralNetwork` arguments (``{"activation": "tanh"}``). The options every
+    study shares come as keywords (``epochs=10``, ``seeds=1``, ``batch_size=64``,
+    ``train_size``, ``val_size``, ``test_size``, ``data_dir``, ``dataset="mnist"``,
+    ``workers=1``, ``scheduler``, ``results_path``, ``progress=True``) or as ``options``, a
+    :class:`~barenet.experiments.options.StudyOptions` (which says what each one means); the
+    keywords replace its fields.
 
     A row: ``architecture`` ("784-128-64-10" on MNIST, "64-128-64-10" on ``digits``),
     ``hidden_sizes``, ``seed``, ``n_parameters``,
@@ -63,8 +45,8 @@ def experiment_with_architectures(
     dict of per-epoch lists from :meth:`~barenet.NeuralNetwork.train`); or, for a failed run,
     ``architecture``, ``hidden_sizes``, ``seed`` and ``error``.
     """
-    data = data_options(train_size, val_size, test_size, data_dir, dataset)
-    spec = dataset_spec(dataset)
+    study = StudyOptions.of(options, **study)
+    spec = study.spec
     configs = []
     for hidden in map(check.hidden_sizes, architectures):
         tags = {"architecture": architecture_name(hidden, spec), "hidden_sizes": hidden}
@@ -75,16 +57,7 @@ def experiment_with_architectures(
             "optimizer": optimizer,
         }
         configs.append((tags, config))
-    training = training_options(epochs, batch_size)
-    jobs = seeded_jobs(training_job, configs, seeds, training=training, data=data)
-    return run_jobs(
-        jobs,
-        workers=workers,
-        scheduler=scheduler,
-        results_path=results_path,
-        progress=progress,
-        desc="architectures",
-    )
+    return study.run(study.jobs(training_job, configs), desc="architectures")
 
 
 def summarize_architectures(rows):

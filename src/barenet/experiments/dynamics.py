@@ -21,16 +21,9 @@ import math
 import numpy as np
 
 from barenet import validation as check
-from barenet.experiments.runner import run_jobs
+from barenet.experiments.options import StudyOptions
 from barenet.experiments.summary import format_table, summarize
-from barenet.experiments.trial import (
-    data_options,
-    dataset_spec,
-    load_split,
-    seeded_jobs,
-    train_network,
-    training_options,
-)
+from barenet.experiments.trial import dataset_spec, load_split, train_network
 from barenet.nn.activations import Activation
 from barenet.nn.layers import Dense
 
@@ -40,19 +33,16 @@ EXPLODING_NORM = 1e3
 DEAD_FRACTION = 0.5
 
 
-def default_networks(spec=None):
+def default_networks(dataset="mnist"):
     """A ReLU network beside a deep sigmoid one (whose gradients vanish), named by their layer
-    widths for the data set of ``spec`` (a :func:`~barenet.experiments.trial.dataset_spec`
-    dict; default MNIST): ``"ReLU 784-128-64-10"`` and ``"sigmoid 784-5x128-10"``."""
-    spec = dataset_spec() if spec is None else spec
+    widths for ``dataset`` (a name or a :func:`~barenet.experiments.trial.dataset_spec` dict;
+    default MNIST): ``"ReLU 784-128-64-10"`` and ``"sigmoid 784-5x128-10"``."""
+    spec = dataset_spec(dataset)
     inputs, classes = spec["n_features"], spec["n_classes"]
     return {
         f"ReLU {inputs}-128-64-{classes}": {"hidden_sizes": [128, 64], "activation": "relu"},
         f"sigmoid {inputs}-5x128-{classes}": {"hidden_sizes": [128] * 5, "activation": "sigmoid"},
     }
-
-
-DEFAULT_NETWORKS = default_networks()  # those of MNIST
 
 
 def activation_statistics(net, X):
@@ -128,21 +118,11 @@ def dynamics_job(network, training, data, seed, probe_size):
 def analyze_training_dynamics(
     networks=None,
     *,
-    epochs=10,
-    seeds=1,
     learning_rate=0.1,
     optimizer="sgd",
-    batch_size=64,
     probe_size=1000,
-    train_size=None,
-    val_size=None,
-    test_size=None,
-    data_dir=None,
-    dataset="mnist",
-    workers=1,
-    scheduler=None,
-    results_path=None,
-    progress=True,
+    options=None,
+    **study,
 ):
     """Record the per-layer dynamics of each network; one row per network, seed, epoch, layer.
 
@@ -152,28 +132,18 @@ def analyze_training_dynamics(
     Each row: ``network``, ``seed``, ``test_accuracy`` of the run, and the figures of
     :class:`DynamicsRecorder`; a failed run gives one row with ``network``, ``seed`` and
     ``error``. The other arguments are those of
-    :func:`~barenet.experiments.architectures.experiment_with_architectures`.
+    :func:`~barenet.experiments.architectures.experiment_with_architectures`, with the options
+    of :class:`~barenet.experiments.options.StudyOptions` as keywords.
     """
-    data = data_options(train_size, val_size, test_size, data_dir, dataset)
-    networks = default_networks(dataset_spec(dataset)) if networks is None else networks
+    study = StudyOptions.of(options, **study)
+    networks = default_networks(study.spec) if networks is None else networks
     configs = [
         ({"network": name}, {"learning_rate": learning_rate, "optimizer": optimizer, **config})
         for name, config in networks.items()
     ]
-    training = training_options(epochs, batch_size)
     probe_size = check.positive_int("probe_size", probe_size)
-    jobs = seeded_jobs(
-        dynamics_job, configs, seeds, training=training, data=data, probe_size=probe_size
-    )
-    return run_jobs(
-        jobs,
-        workers=workers,
-        scheduler=scheduler,
-        results_path=results_path,
-        progress=progress,
-        expand=_flatten,
-        desc="dynamics",
-    )
+    jobs = study.jobs(dynamics_job, configs, probe_size=probe_size)
+    return study.run(jobs, desc="dynamics", expand=_flatten)
 
 
 def _flatten(entry):

@@ -12,18 +12,9 @@ import math
 import numpy as np
 
 from barenet import validation as check
-from barenet.errors import BarenetError
-from barenet.experiments.runner import run_jobs
+from barenet.experiments.options import StudyOptions
 from barenet.experiments.summary import format_table, summarize
-from barenet.experiments.trial import (
-    build_network,
-    data_options,
-    dataset_spec,
-    load_split,
-    seeded_jobs,
-    training_job,
-    training_options,
-)
+from barenet.experiments.trial import build_network, data_options, load_split, training_job
 from barenet.train.trainer import Trainer
 
 DEFAULT_GRID = {"sgd": (0.01, 0.03, 0.1, 0.3, 1.0), "adam": (0.0003, 0.001, 0.003, 0.01)}
@@ -34,30 +25,21 @@ def experiment_with_learning_rates(
     grid=DEFAULT_GRID,
     *,
     hidden_sizes=(128, 64),
-    epochs=10,
-    seeds=1,
-    batch_size=64,
     network=None,
-    train_size=None,
-    val_size=None,
-    test_size=None,
-    data_dir=None,
-    dataset="mnist",
-    workers=1,
-    scheduler=None,
-    results_path=None,
-    progress=True,
+    options=None,
+    **study,
 ):
     """Train one network per optimizer, learning rate and seed; one row per run.
 
     ``grid`` maps an optimizer name (or a name such as ``"momentum"``) to its learning rates.
     The other arguments are those of
-    :func:`~barenet.experiments.architectures.experiment_with_architectures`. A row holds
+    :func:`~barenet.experiments.architectures.experiment_with_architectures`, with the options
+    of :class:`~barenet.experiments.options.StudyOptions` as keywords. A row holds
     ``optimizer``, ``learning_rate``, ``seed`` and the figures of a run (accuracies, time,
     ``diverged``, ``history``); a rate so large that the loss diverged is not an error: the row
     says ``"diverged": True`` and holds the scores of the last finite weights.
     """
-    data = data_options(train_size, val_size, test_size, data_dir, dataset)
+    study = StudyOptions.of(options, **study)
     hidden = check.hidden_sizes(hidden_sizes)
     configs = [
         (
@@ -72,16 +54,7 @@ def experiment_with_learning_rates(
         for optimizer, rates in grid.items()
         for rate in rates
     ]
-    training = training_options(epochs, batch_size)
-    jobs = seeded_jobs(training_job, configs, seeds, training=training, data=data)
-    return run_jobs(
-        jobs,
-        workers=workers,
-        scheduler=scheduler,
-        results_path=results_path,
-        progress=progress,
-        desc="learning rates",
-    )
+    return study.run(study.jobs(training_job, configs), desc="learning rates")
 
 
 def learning_rate_table(rows):
@@ -129,12 +102,12 @@ def learning_rate_range_test(
     one value per step taken), ``"min_loss_learning_rate"`` (rate of the lowest smoothed loss),
     ``"suggested_learning_rate"`` (a tenth of it) ``}``.
     """
-    if not 0 < min_lr < max_lr:
-        raise BarenetError(f"need 0 < min_lr < max_lr, got {min_lr} and {max_lr}")
+    min_lr = check.positive_float("min_lr", min_lr)
+    max_lr = check.number("max_lr", max_lr, low=min_lr, low_inclusive=False)
     steps = check.positive_int("steps", steps, minimum=2)
     config = {**(network or {}), "hidden_sizes": check.hidden_sizes(hidden_sizes)}
     settings = {**config, "optimizer": optimizer, "learning_rate": min_lr}
-    net = build_network(settings, seed, dataset_spec(dataset))  # fails before loading the data
+    net = build_network(settings, seed, dataset)  # fails before loading the data
     data = load_split(**data_options(train_size, 1, 1, data_dir, dataset))
     rates = min_lr * (max_lr / min_lr) ** (np.arange(steps) / (steps - 1))
     batches = _batches(len(data["y_train"]), batch_size, steps, np.random.default_rng(seed))

@@ -138,9 +138,7 @@ class GaussianNoise:
     name = "gaussian_noise"
 
     def __init__(self, sigma=0.3):
-        if not (math.isfinite(sigma) and sigma > 0):
-            raise ValueError(f"sigma must be a positive number, got {sigma}")
-        self.sigma = float(sigma)
+        self.sigma = check.positive_float("sigma", sigma)
 
     def __call__(self, X, rng):
         return gaussian_noise(X, self.sigma, rng)

@@ -13,21 +13,15 @@ import numpy as np
 from barenet import validation as check
 from barenet.data.datasets import check_fits
 from barenet.errors import BarenetError
+from barenet.experiments.options import StudyOptions
 from barenet.experiments.perturbations import (
     PERTURBATIONS,
     GaussianNoise,
     default_strengths,
     image_shape_of,
 )
-from barenet.experiments.runner import run_jobs
 from barenet.experiments.summary import format_table, summarize
-from barenet.experiments.trial import (
-    data_options,
-    load_split,
-    seeded_jobs,
-    train_network,
-    training_options,
-)
+from barenet.experiments.trial import load_split, train_network
 from barenet.network import NeuralNetwork, load_model
 
 __all__ = [
@@ -102,20 +96,10 @@ def test_robustness(
     perturbations=None,
     noise_training=None,
     hidden_sizes=(128, 64),
-    epochs=10,
-    seeds=1,
     learning_rate=0.1,
     optimizer="sgd",
-    batch_size=64,
-    train_size=None,
-    val_size=None,
-    test_size=None,
-    data_dir=None,
-    dataset="mnist",
-    workers=1,
-    scheduler=None,
-    results_path=None,
-    progress=True,
+    options=None,
+    **study,
 ):
     """Accuracy under damaged test images; one row per network, seed, perturbation, strength.
 
@@ -127,17 +111,18 @@ def test_robustness(
     ``perturbations``: names, or a dict of name to strengths (default: all of
     :data:`PERTURBATIONS`, with strengths in pixels scaled to the images' size, see
     :func:`~barenet.experiments.perturbations.default_strengths`). The other arguments are
-    those of :func:`~barenet.experiments.architectures.experiment_with_architectures`.
+    those of :func:`~barenet.experiments.architectures.experiment_with_architectures`, with the
+    options of :class:`~barenet.experiments.options.StudyOptions` as keywords.
 
     A row: ``training`` ("plain", "noise σ=0.3" or "given model"), ``seed``, ``perturbation``,
     ``strength``, ``accuracy``; a failed run gives one row with ``training``, ``seed``, ``error``.
     """
     chosen = _chosen(perturbations)
-    data = data_options(train_size, val_size, test_size, data_dir, dataset)
+    study = StudyOptions.of(options, **study)
     if model is not None:
         net = model if isinstance(model, NeuralNetwork) else load_model(model)
-        _check_model_fits(net, dataset)
-        split = load_split(**data)
+        _check_model_fits(net, study.dataset)
+        split = load_split(**study.data)
         X, y = split["X_test"], split["y_test"]
         rows = score_perturbations(net, X, y, chosen, split["image_shape"])
         return [{"training": "given model", "seed": None, **row} for row in rows]
@@ -148,24 +133,10 @@ def test_robustness(
     }
     jobs = []
     for name, augment in _training_variants(noise_training).items():
-        training = training_options(epochs, batch_size, augment=augment)
-        jobs += seeded_jobs(
-            robustness_job,
-            [({"training": name}, config)],
-            seeds,
-            training=training,
-            data=data,
-            perturbations=chosen,
-        )
-    return run_jobs(
-        jobs,
-        workers=workers,
-        scheduler=scheduler,
-        results_path=results_path,
-        progress=progress,
-        expand=_flatten,
-        desc="robustness",
-    )
+        training = study.training(augment=augment)
+        configs = [({"training": name}, config)]
+        jobs += study.jobs(robustness_job, configs, training, perturbations=chosen)
+    return study.run(jobs, desc="robustness", expand=_flatten)
 
 
 # pytest collects module-level functions named test_*; this one is a study, not a test.

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from barenet import validation as check
 from barenet.errors import BarenetError
 from barenet.files.archive import atomic_write_bytes
 from barenet.progress import tqdm
@@ -69,9 +70,7 @@ def run_jobs(
     jobs in processes must start them under ``if __name__ == "__main__":``.
     """
     jobs = list(jobs)
-    workers = int(workers)
-    if workers < 1:
-        raise BarenetError(f"workers must be >= 1, got {workers}")
+    workers = check.positive_int("workers", workers)
     log = _ResultLog(jobs, results_path, expand or (lambda entry: [entry]))
     with tqdm(total=len(jobs), desc=desc, unit="job", disable=not progress) as bar:
 
@@ -123,7 +122,10 @@ class _ResultLog:
 
 
 def _plain(value):
-    """JSON for the NumPy values a job may return: scalars as numbers, arrays as lists."""
+    """JSON for the NumPy values a job may return: scalars as numbers, arrays as lists.
+
+    Anything else raises TypeError, as :func:`json.dumps` requires of its ``default`` hook.
+    """
     if isinstance(value, (np.generic, np.ndarray)):
         return value.tolist()
     raise TypeError(f"a job result holds {type(value).__name__}, which JSON cannot store")

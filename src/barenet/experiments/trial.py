@@ -17,19 +17,16 @@ from barenet.data import dataset_info, load_dataset
 from barenet.errors import BarenetError, DivergenceError
 from barenet.experiments.runner import Job
 from barenet.network import NeuralNetwork
+from barenet.nn import Dense, layer_from_config, parse_layers
+from barenet.nn.stack import takes_images
 
 
 def data_options(train_size=None, val_size=None, test_size=None, data_dir=None, dataset="mnist"):
     """The data a study uses, as plain values for its jobs: the data set's name (one of
     :data:`barenet.DATASETS`) and the first images of each part of its split (None: all)."""
     sizes = {"train_size": train_size, "val_size": val_size, "test_size": test_size}
-    for name, value in sizes.items():
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise BarenetError(f"{name} must be a positive integer or None, got {value!r}")
     return {
-        **sizes,
+        **{name: None if n is None else check.positive_int(name, n) for name, n in sizes.items()},
         "data_dir": None if data_dir is None else str(data_dir),
         "dataset": check_dataset(dataset),
     }
@@ -41,24 +38,18 @@ def check_dataset(name):
     return name
 
 
-def dataset_spec(name="mnist"):
-    """What a network for data set ``name`` needs, known without loading its images:
+def dataset_spec(dataset="mnist"):
+    """What a network for ``dataset`` needs, known without loading its images: the
+    :meth:`~barenet.data.DatasetInfo.as_dict` of its :func:`~barenet.data.dataset_info`,
     ``{"n_features", "n_classes", "class_names", "image_shape"}`` (plain lists and ints).
 
     MNIST: 784 inputs (28 x 28), 10 classes ``"0"`` .. ``"9"``; ``digits``: 64 inputs (8 x 8).
+    ``dataset`` is a name of :data:`barenet.DATASETS` (None: MNIST), or such a dict (a
+    :func:`load_split` result will do), returned as it is.
     """
-    return _spec(*dataset_info(check_dataset(name)))
-
-
-def _spec(class_names, image_shape):
-    """The :func:`dataset_spec` dict of these class names and ``(height, width)``."""
-    height, width = (int(side) for side in image_shape)
-    return {
-        "n_features": height * width,
-        "n_classes": len(class_names),
-        "class_names": [str(name) for name in class_names],
-        "image_shape": [height, width],
-    }
+    if isinstance(dataset, dict):
+        return dataset
+    return dataset_info("mnist" if dataset is None else dataset).as_dict()
 
 
 def load_split(train_size=None, val_size=None, test_size=None, data_dir=None, dataset="mnist"):
@@ -79,34 +70,74 @@ def load_split(train_size=None, val_size=None, test_size=None, data_dir=None, da
         "y_val": split.y_val[:val_size],
         "X_test": split.X_test[:test_size],
         "y_test": split.y_test[:test_size],
-        **_spec(split.class_names, split.image_shape),
+        **split.info.as_dict(),
     }
 
 
 def seed_list(seeds):
     """``seeds`` as a list: a count ``n`` means seeds ``0 .. n-1``; a list is taken as is."""
     if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
-        if seeds < 1:
-            raise BarenetError(f"seeds must be >= 1, got {seeds}")
-        return list(range(int(seeds)))
+        return list(range(check.positive_int("seeds", seeds)))
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise BarenetError("seeds must name at least one seed")
     return seeds
 
 
-def build_network(network, seed, spec=None):
-    """``NeuralNetwork(n_features, ..., n_classes, seed=seed, **network)`` for the data set
-    described by ``spec`` (a :func:`dataset_spec` or :func:`load_split` dict; default MNIST),
-    with its class names and image shape. Bad settings fail here, early."""
-    spec = dataset_spec() if spec is None else spec
-    shape = {
+def build_network(network, seed=None, dataset="mnist"):
+    """The :class:`~barenet.NeuralNetwork` that the settings dict ``network`` describes, sized
+    for ``dataset``: as many inputs as its images have pixels, one output per class, with its
+    class names and image shape. This is barenet's one builder of a network from settings.
+
+    ``network`` holds :class:`~barenet.NeuralNetwork` arguments by name (``hidden_sizes``,
+    ``learning_rate``, ``activation``, ``seed``...), or, instead of ``hidden_sizes`` and the
+    other MLP settings, ``layers``: a line such as ``"conv8x3 relu pool2 flatten dense32
+    relu"`` (see :func:`barenet.nn.parse_layers`) or a list of layer configs, under which a
+    Dense layer of one unit per class is added; a stack with convolutions, pooling or Flatten
+    reads the images as ``(height, width, 1)``. ``seed``, when given, overrides its seed.
+    ``dataset`` is a name of :data:`barenet.DATASETS` or a :func:`dataset_spec` /
+    :func:`load_split` dict. Bad settings fail here, early.
+    """
+    spec = dataset_spec(dataset)
+    if "layers" in network:
+        return _layers_network(dict(network), seed, spec)
+    settings = {
         "input_size": spec["n_features"],
         "output_size": spec["n_classes"],
         "class_names": spec["class_names"],
         "image_shape": spec["image_shape"],
+        **dict(network),
     }
-    return NeuralNetwork(seed=seed, **{**shape, **dict(network)})
+    if seed is not None:
+        settings["seed"] = seed
+    return NeuralNetwork(**settings)
+
+
+def _layers_network(settings, seed, spec):
+    layers = settings.pop("layers")
+    if isinstance(layers, str):
+        stack = parse_layers(layers)
+    else:
+        stack = [layer_from_config(config) for config in layers]
+    stack.append(Dense(spec["n_classes"]))
+    height, width = spec["image_shape"]
+    shape = (height, width, 1) if takes_images(stack) else height * width
+    if seed is not None:
+        settings["seed"] = seed
+    keywords = ("learning_rate", "optimizer", "l2", "l1", "dtype", "seed")
+    unknown = sorted(set(settings) - set(keywords))
+    if unknown:
+        raise BarenetError(
+            f"a network given by its layers takes {', '.join(keywords)}; not {unknown} "
+            "(write activations, dropout and batch norm as layers)"
+        )
+    return NeuralNetwork.from_layers(
+        stack,
+        shape,
+        class_names=spec["class_names"],
+        image_shape=spec["image_shape"],
+        **settings,
+    )
 
 
 def train_network(network, training, data, seed, callbacks=()):
@@ -162,15 +193,6 @@ def training_job(network, training, data, seed):
     return result
 
 
-def training_options(epochs, batch_size, **extra):
-    """The checked ``train`` options every run of a study shares."""
-    return {
-        "epochs": check.positive_int("epochs", epochs),
-        "batch_size": check.positive_int("batch_size", batch_size),
-        **extra,
-    }
-
-
 def seeded_jobs(fn, configs, seeds, **shared):
     """One :class:`~barenet.experiments.runner.Job` per network config and seed.
 
@@ -181,16 +203,16 @@ def seeded_jobs(fn, configs, seeds, **shared):
     spec = dataset_spec(shared.get("data", {}).get("dataset", "mnist"))
     jobs = []
     for tags, config in configs:
-        build_network(config, seed=0, spec=spec)
+        build_network(config, seed=0, dataset=spec)
         for seed in seed_list(seeds):
             kwargs = {"network": config, "seed": seed, **shared}
             jobs.append(Job(fn, kwargs, {**tags, "seed": seed}))
     return jobs
 
 
-def architecture_name(hidden_sizes, spec=None):
-    """``"784-128-64-10"``: the layer widths of a network with these hidden layers for the data
-    set of ``spec`` (a :func:`dataset_spec` dict; default MNIST)."""
-    spec = dataset_spec() if spec is None else spec
+def architecture_name(hidden_sizes, dataset="mnist"):
+    """``"784-128-64-10"``: the layer widths of a network with these hidden layers for
+    ``dataset`` (a name or a :func:`dataset_spec` dict; default MNIST)."""
+    spec = dataset_spec(dataset)
     widths = [spec["n_features"], *hidden_sizes, spec["n_classes"]]
     return "-".join(str(width) for width in widths)

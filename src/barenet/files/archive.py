@@ -31,7 +31,7 @@ import zlib
 
 import numpy as np
 
-from barenet.errors import ModelFileError
+from barenet.errors import BarenetError, ModelFileError
 
 FORMAT_VERSION = 2  # 2: a model's architecture is its layer list (1: the original arguments)
 HEADER_MEMBER = "header.json"
@@ -99,12 +99,13 @@ def save_arrays(path, header, arrays, kind="model"):
     """Atomically write ``arrays`` ({name: array}) and the JSON-able dict ``header`` to ``path``.
 
     The written header is ``header`` plus the reserved fields (format, format_version, kind,
-    arrays, checksum), which ``header`` must not hold. Raises ``ValueError`` for a bad name,
-    dtype or header before the file is touched.
+    arrays, checksum), which ``header`` must not hold. Raises
+    :class:`~barenet.errors.BarenetError` for a bad name, dtype or header before the file is
+    touched.
     """
     clash = sorted(set(header) & set(_RESERVED))
     if clash:
-        raise ValueError(f"header keys {clash} are reserved by the barenet file format")
+        raise BarenetError(f"header keys {clash} are reserved by the barenet file format")
     stored = {name: _storable(name, arrays[name]) for name in sorted(arrays)}
     full = json.loads(json.dumps(header))  # what load_arrays will see: tuples as lists, str keys
     full.update(format="barenet", format_version=FORMAT_VERSION, kind=kind)
@@ -112,7 +113,7 @@ def save_arrays(path, header, arrays, kind="model"):
     full["checksum"] = _checksum(full, stored)
     text = json.dumps(full).encode("utf-8")
     if len(text) > MAX_HEADER_BYTES or _json_depth(text.decode("utf-8")) > MAX_JSON_DEPTH:
-        raise ValueError(f"header over {MAX_HEADER_BYTES} bytes or {MAX_JSON_DEPTH} levels deep")
+        raise BarenetError(f"header over {MAX_HEADER_BYTES} bytes or {MAX_JSON_DEPTH} levels deep")
     with atomic_open(path) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
         zf.writestr(zipfile.ZipInfo(HEADER_MEMBER), text)  # fixed date: same content, same bytes
         for name, a in stored.items():
@@ -120,13 +121,15 @@ def save_arrays(path, header, arrays, kind="model"):
 
 
 def _storable(name, array):
-    """``array`` as a little-endian C-contiguous ndarray; ValueError for a bad name or dtype."""
+    """``array`` as a little-endian C-contiguous ndarray; BarenetError for a bad name or dtype."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ValueError(f"array name {name!r} must match [A-Za-z0-9_.-]+")
+        raise BarenetError(f"array name {name!r} must match [A-Za-z0-9_.-]+")
     a = np.asarray(array)
     little = a.dtype.newbyteorder("<")
     if little.str not in _DTYPES:
-        raise ValueError(f"array {name!r} has dtype {a.dtype}; only bool, int, uint, float allowed")
+        raise BarenetError(
+            f"array {name!r} has dtype {a.dtype}; only bool, int, uint, float allowed"
+        )
     return np.asarray(a, dtype=little, order="C")  # ascontiguousarray would make 0-d arrays 1-d
 
 

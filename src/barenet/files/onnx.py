@@ -6,6 +6,13 @@ left free, in the network's float type. Each layer becomes its inference form: `
 approximation), ``BatchNorm`` a BatchNormalization node with the running statistics, ``Dropout``
 nothing at all (it is the identity at inference); a Softmax over the classes ends the graph.
 
+Images: barenet is channels-last ``(batch, H, W, C)``, ONNX's Conv and pooling operators are
+channels-first ``(batch, C, H, W)``. The graph reshapes the flat input to ``(batch, H, W, C)``
+and transposes it to NCHW once; ``Conv2D`` becomes a Conv whose weights are transposed from
+``(kh, kw, C, F)`` to ``(F, C, kh, kw)``, the pooling layers MaxPool, AveragePool and
+GlobalAveragePool, and ``Flatten`` transposes back to channels last before flattening, so that
+the features reach the next Dense layer in barenet's row-major order.
+
 Needs the optional ``onnx`` package (``pip install barenet[onnx]``, which also brings
 onnxruntime to run the exported file).
 """
@@ -49,6 +56,10 @@ def to_model(network):
     """The ONNX ``ModelProto`` of ``network``, checked by ``onnx.checker``; nothing is written."""
     graph = _GraphBuilder(network.dtype)
     name = INPUT
+    if len(network.input_shape) == 3:  # flat rows -> (batch, H, W, C) -> (batch, C, H, W)
+        shape = graph.constant("input.shape", [-1, *network.input_shape], np.int64)
+        name = graph.node("Reshape", [name, shape], "input.images")
+        name = graph.node("Transpose", [name], "input.nchw", perm=[0, 3, 1, 2])
     for index, layer in enumerate(network.layers):
         name = _export_layer(graph, layer, name, f"layers.{index}")
     graph.node("Softmax", [name], OUTPUT, axis=1)
@@ -71,9 +82,10 @@ class _GraphBuilder:
         self.dtype = np.dtype(dtype)
         self.nodes, self.initializers = [], []
 
-    def constant(self, name, value):
-        """Add the tensor ``value`` (converted to the float type) as an initializer ``name``."""
-        array = np.asarray(value, dtype=self.dtype)
+    def constant(self, name, value, dtype=None):
+        """Add the tensor ``value`` (converted to the float type unless ``dtype`` says) as an
+        initializer ``name``."""
+        array = np.asarray(value, dtype=self.dtype if dtype is None else dtype)
         self.initializers.append(numpy_helper.from_array(array, name))
         return name
 
@@ -100,6 +112,8 @@ def _export_layer(graph, layer, x, prefix):
         return _export_activation(graph, layer, x, prefix)
     if layer.kind == "dropout":
         return x  # the identity at inference
+    if layer.kind in _IMAGE_LAYERS:
+        return _IMAGE_LAYERS[layer.kind](graph, layer, x, prefix)
     if layer.kind == "batch_norm":
         names = ("gamma", "beta", "running_mean", "running_var")
         inputs = [graph.constant(f"{prefix}.{n}", getattr(layer, n)) for n in names]
@@ -108,8 +122,57 @@ def _export_layer(graph, layer, x, prefix):
         )
     raise BarenetError(
         f"cannot export {prefix} ({type(layer).__name__}, kind {layer.kind!r}) to ONNX: "
-        "only dense, activation, dropout and batch_norm layers are supported"
+        f"supported kinds are dense, dropout, batch_norm, {', '.join(_IMAGE_LAYERS)} and the "
+        "activations"
     )
+
+
+def _conv(graph, layer, x, prefix):
+    """Conv in NCHW: weights ``(kh, kw, C, F)`` become ONNX's ``(F, C, kh, kw)``."""
+    W = graph.constant(f"{prefix}.W", np.transpose(layer.W, (3, 2, 0, 1)))
+    b = graph.constant(f"{prefix}.b", layer.b)
+    top, bottom, left, right = layer.pads
+    return graph.node(
+        "Conv",
+        [x, W, b],
+        f"{prefix}.conv",
+        kernel_shape=list(layer.kernel_size),
+        strides=list(layer.stride),
+        pads=[top, left, bottom, right],
+    )
+
+
+def _pool(op):
+    def export(graph, layer, x, prefix):
+        # ceil_mode 0 drops a last partial window, as barenet (and Keras, PyTorch) do.
+        return graph.node(
+            op,
+            [x],
+            f"{prefix}.pool",
+            kernel_shape=list(layer.pool_size),
+            strides=list(layer.stride),
+        )
+
+    return export
+
+
+def _global_avg_pool(graph, layer, x, prefix):
+    pooled = graph.node("GlobalAveragePool", [x], f"{prefix}.pool")  # (batch, C, 1, 1)
+    return graph.node("Flatten", [pooled], f"{prefix}.flat", axis=1)
+
+
+def _flatten(graph, layer, x, prefix):
+    nhwc = graph.node("Transpose", [x], f"{prefix}.nhwc", perm=[0, 2, 3, 1])
+    return graph.node("Flatten", [nhwc], f"{prefix}.flat", axis=1)
+
+
+_IMAGE_LAYERS = {
+    "conv2d": _conv,
+    "max_pool2d": _pool("MaxPool"),
+    "avg_pool2d": _pool("AveragePool"),
+    "global_avg_pool2d": _global_avg_pool,
+    "flatten": _flatten,
+}
 
 
 def _export_activation(graph, layer, x, prefix):

@@ -7,17 +7,25 @@ Build any stack with :meth:`barenet.NeuralNetwork.from_layers`::
     net = NeuralNetwork.from_layers([Dense(256), ReLU(), Dropout(0.2), Dense(10)], 784)
 
 Modules: :mod:`~barenet.nn.layers` (the Layer base, Dense, Dropout, BatchNorm, Flatten),
-:mod:`~barenet.nn.activations` (ReLU and the others, as layers), :mod:`~barenet.nn.losses`
-(softmax and cross-entropy), :mod:`~barenet.nn.init` (initialisations),
-:mod:`~barenet.nn.penalties` (L1/L2), :mod:`~barenet.nn.stack` (layer lists as data).
+:mod:`~barenet.nn.activations` (ReLU and the others, as layers), :mod:`~barenet.nn.conv`
+(Conv2D), :mod:`~barenet.nn.pooling` (MaxPool2D, AvgPool2D, GlobalAvgPool2D),
+:mod:`~barenet.nn.losses` (softmax and cross-entropy), :mod:`~barenet.nn.init`
+(initialisations), :mod:`~barenet.nn.penalties` (L1/L2), :mod:`~barenet.nn.stack` (layer lists
+as data).
 """
 
 from barenet.nn.activations import GELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from barenet.nn.conv import Conv2D
 from barenet.nn.layers import BatchNorm, Dense, Dropout, Flatten, Layer
+from barenet.nn.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from barenet.nn.stack import describe_layers, layer_from_config, parse_layers
 
 __all__ = [
+    "AvgPool2D",
+    "Conv2D",
     "GELU",
+    "GlobalAvgPool2D",
+    "MaxPool2D",
     "BatchNorm",
     "Dense",
     "Dropout",

@@ -8,9 +8,14 @@ accounts for ReLU zeroing half of its inputs: ``Var(W) = 2 / n_in``. A uniform d
 
 import math
 
+from barenet.errors import BarenetError
+
 
 def xavier_uniform(rng, n_in, n_out, dtype):
-    """Uniform on ``[-r, r]`` with ``r = sqrt(6 / (n_in + n_out))`` (the seed's initialisation)."""
+    """Uniform on ``[-r, r]`` with ``r = sqrt(6 / (n_in + n_out))``.
+
+    The original project's initialisation.
+    """
     # --8<-- [start:xavier_uniform]
     r = math.sqrt(6.0 / (n_in + n_out))
     return rng.uniform(-r, r, size=(n_in, n_out)).astype(dtype)
@@ -49,5 +54,5 @@ INITIALIZERS = {
 def get_initializer(name):
     """Return the initialisation function called ``name``."""
     if name not in INITIALIZERS:
-        raise ValueError(f"unknown init {name!r}; choose one of {sorted(INITIALIZERS)}")
+        raise BarenetError(f"unknown init {name!r}; choose one of {sorted(INITIALIZERS)}")
     return INITIALIZERS[name]

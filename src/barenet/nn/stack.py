@@ -15,7 +15,16 @@ a shorter spelling, one word per layer, which :func:`parse_layers` reads and
 import re
 
 from barenet.errors import BarenetError
-from barenet.nn.layers import Layer
+from barenet.nn.activations import get_activation
+from barenet.nn.layers import BatchNorm, Dense, Dropout, Layer
+
+IMAGE_KINDS = frozenset({"conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d", "flatten"})
+
+
+def takes_images(layers):
+    """True when a stack works on images ``(H, W, C)``: it holds a convolution, a pooling
+    layer or a Flatten; otherwise its inputs are flat feature vectors."""
+    return any(layer.kind in IMAGE_KINDS for layer in layers)
 
 
 def layer_classes():
@@ -129,3 +138,19 @@ def describe_layer(layer):
 def describe_layers(layers):
     """A stack in one line: ``"conv32x3 relu pool2 flatten dense10"``."""
     return " ".join(describe_layer(layer) for layer in layers)
+
+
+def mlp_layers(
+    hidden_sizes, output_size, activation="relu", init="xavier", dropout=0.0, batch_norm=False
+):
+    """The original project's stack: ``Dense [BatchNorm] activation [Dropout]`` per hidden
+    width, then ``Dense(output_size)``."""
+    layers = []
+    for width in hidden_sizes:
+        layers.append(Dense(width, init))
+        if batch_norm:
+            layers.append(BatchNorm())
+        layers.append(get_activation(activation))
+        if dropout:
+            layers.append(Dropout(dropout))
+    return [*layers, Dense(output_size, init)]

@@ -11,19 +11,9 @@ weight decay (AdamW) applies to.
 
 import numpy as np
 
+from barenet import validation as check
 from barenet.errors import BarenetError
 from barenet.names import build, parse_spec
-
-
-def _check_rate(name, value, low=0.0, high=None, low_inclusive=False):
-    ok = value >= low if low_inclusive else value > low
-    if high is not None:
-        ok = ok and value < high
-    if not ok:
-        bound = f">= {low:g}" if low_inclusive else f"> {low:g}"
-        bound += f" and < {high:g}" if high is not None else ""
-        raise BarenetError(f"{name} must be {bound}, got {value}")
-    return float(value)
 
 
 class Optimizer:
@@ -32,7 +22,7 @@ class Optimizer:
     name = ""
 
     def __init__(self, learning_rate=0.01):
-        self.learning_rate = _check_rate("learning_rate", learning_rate)
+        self.learning_rate = check.positive_float("learning_rate", learning_rate)
         self.t = 0  # steps taken
 
     def setup(self, params, decay_mask=None):
@@ -67,7 +57,7 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
         super().__init__(learning_rate)
-        self.momentum = _check_rate("momentum", momentum, 0.0, 1.0, low_inclusive=True)
+        self.momentum = check.number("momentum", momentum, 0, 1, high_inclusive=False)
         if nesterov and self.momentum == 0:
             raise BarenetError("nesterov=True needs momentum > 0")
         self.nesterov = bool(nesterov)
@@ -119,8 +109,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.9, eps=1e-8):
         super().__init__(learning_rate)
-        self.rho = _check_rate("rho", rho, 0.0, 1.0)
-        self.eps = _check_rate("eps", eps)
+        self.rho = check.number("rho", rho, 0, 1, low_inclusive=False, high_inclusive=False)
+        self.eps = check.positive_float("eps", eps)
 
     def setup(self, params, decay_mask=None):
         super().setup(params, decay_mask)
@@ -168,9 +158,9 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__(learning_rate)
-        self.beta1 = _check_rate("beta1", beta1, 0.0, 1.0, low_inclusive=True)
-        self.beta2 = _check_rate("beta2", beta2, 0.0, 1.0, low_inclusive=True)
-        self.eps = _check_rate("eps", eps)
+        self.beta1 = check.number("beta1", beta1, 0, 1, high_inclusive=False)
+        self.beta2 = check.number("beta2", beta2, 0, 1, high_inclusive=False)
+        self.eps = check.positive_float("eps", eps)
 
     def setup(self, params, decay_mask=None):
         super().setup(params, decay_mask)
@@ -220,7 +210,7 @@ class AdamW(Adam):
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
         super().__init__(learning_rate, beta1, beta2, eps)
-        self.weight_decay = _check_rate("weight_decay", weight_decay, low_inclusive=True)
+        self.weight_decay = check.positive_float("weight_decay", weight_decay, allow_zero=True)
 
     def update(self, params, grads):
         # --8<-- [start:adamw_update]

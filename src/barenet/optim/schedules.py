@@ -9,7 +9,7 @@ with memory, reduce-on-plateau, exposes it through ``state``/``set_state``.
 
 import math
 
-from barenet.errors import BarenetError
+from barenet import validation as check
 from barenet.names import from_spec
 
 
@@ -53,11 +53,9 @@ class Step(Schedule):
     _params = ("every", "gamma")
 
     def __init__(self, every=10, gamma=0.1):
-        if every <= 0 or not 0 < gamma <= 1:
-            raise BarenetError(
-                f"step schedule needs every > 0 and 0 < gamma <= 1, got {every}, {gamma}"
-            )
-        self.every, self.gamma = every, float(gamma)
+        check.positive_float("step schedule every", every)
+        self.every = every  # kept as given: 10 epochs stays an int in the saved config
+        self.gamma = check.number("step schedule gamma", gamma, 0, 1, low_inclusive=False)
 
     def rate(self, position):
         return self.base_rate * self.gamma ** math.floor(position / self.every)
@@ -70,9 +68,7 @@ class Exponential(Schedule):
     _params = ("gamma",)
 
     def __init__(self, gamma=0.95):
-        if not 0 < gamma <= 1:
-            raise BarenetError(f"exponential schedule needs 0 < gamma <= 1, got {gamma}")
-        self.gamma = float(gamma)
+        self.gamma = check.number("exponential schedule gamma", gamma, 0, 1, low_inclusive=False)
 
     def rate(self, position):
         return self.base_rate * self.gamma ** math.floor(position)
@@ -88,7 +84,7 @@ class Cosine(Schedule):
     _params = ("min_rate",)
 
     def __init__(self, min_rate=0.0):
-        self.min_rate = float(min_rate)
+        self.min_rate = check.positive_float("cosine schedule min_rate", min_rate, allow_zero=True)
 
     def rate(self, position):
         progress = min(position / self.epochs, 1.0)
@@ -109,9 +105,8 @@ class Warmup(Schedule):
     _params = ("warmup",)
 
     def __init__(self, warmup=1.0, then="constant"):
-        if warmup <= 0:
-            raise BarenetError(f"warmup must be > 0 epochs, got {warmup}")
-        self.warmup = warmup
+        check.positive_float("warmup (epochs)", warmup)
+        self.warmup = warmup  # kept as given, like Step's every
         self.then = get_schedule(then)
 
     def start(self, base_rate, epochs):
@@ -139,12 +134,10 @@ class ReduceOnPlateau(Schedule):
     _params = ("factor", "patience", "monitor", "min_rate")
 
     def __init__(self, factor=0.5, patience=3, monitor="val_loss", min_rate=1e-6):
-        if not 0 < factor < 1 or patience < 1:
-            raise BarenetError(
-                f"plateau schedule needs 0 < factor < 1 and patience >= 1, got {factor}, {patience}"
-            )
-        self.factor, self.patience, self.monitor = float(factor), int(patience), monitor
-        self.min_rate = float(min_rate)
+        self.factor = check.fraction("plateau schedule factor", factor, allow_zero=False)
+        self.patience = check.positive_int("plateau schedule patience", patience)
+        self.monitor = monitor
+        self.min_rate = check.positive_float("plateau schedule min_rate", min_rate, allow_zero=True)
 
     def start(self, base_rate, epochs):
         super().start(base_rate, epochs)

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 
 from barenet.errors import DataError
 from barenet.network import load_model
-from barenet.serve.card import image_shape, model_card
+from barenet.serve.card import model_card
 from barenet.serve.inputs import (
     MAX_BODY_BYTES,
     MAX_IMAGE_SIDE,
@@ -53,7 +53,7 @@ class Predictor:
     def __init__(self, net):
         self.net = net
         self.class_names = list(net.class_names)
-        self.image_shape = image_shape(net)
+        self.image_shape = net.image_shape  # None: the inputs are no image
         self._lock = threading.Lock()
 
     def predict(self, x):
@@ -72,8 +72,7 @@ class Predictor:
 
     def predict_image(self, data, name):
         """The bytes of a picture -> a prediction, after MNIST-style preprocessing."""
-        height, width = self.image_shape
-        if height * width != self.net.input_size:
+        if self.image_shape is None:
             raise InputError(
                 422,
                 f"this model reads {self.net.input_size} values, not images: send JSON pixel "
@@ -83,8 +82,7 @@ class Predictor:
 
     def _rows(self, x):
         """The input as rows of an image when it is one (else one row), rounded for the page."""
-        height, width = self.image_shape
-        rows = x.reshape(height, width) if x.size == height * width else x.reshape(1, -1)
+        rows = x.reshape(self.image_shape) if self.image_shape else x.reshape(1, -1)
         return np.round(rows.astype(np.float64), 4).tolist()
 
 

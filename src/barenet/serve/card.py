@@ -1,20 +1,13 @@
 """What the page and ``GET /model`` say about a network: its classes, shape and model card.
 
-Every network knows its ``class_names`` (``"0"`` ... ``"9"`` unless told otherwise);
-:func:`image_shape` falls back to 28x28 for a network whose inputs are no square image, which
-the app then refuses to feed with pictures.
+Every network knows its ``class_names`` (``"0"`` ... ``"9"`` unless told otherwise) and its
+``image_shape``, which is None for a network whose inputs are no image: the app refuses
+pictures for such a network, as ``barenet predict`` does.
 """
 
 from pathlib import Path
 
 from barenet.nn.stack import describe_layer
-
-MNIST_SHAPE = (28, 28)
-
-
-def image_shape(net):
-    """``(height, width)`` of the images the network reads: (28, 28) for MNIST."""
-    return tuple(net.image_shape) if net.image_shape else MNIST_SHAPE
 
 
 def model_card(net, file=None):
@@ -34,7 +27,7 @@ def model_card(net, file=None):
         "parameters": int(net.n_parameters),
         "test_accuracy": info.get("test_accuracy"),
         "class_names": list(net.class_names),
-        "image_shape": list(image_shape(net)),
+        "image_shape": list(net.image_shape) if net.image_shape else None,
         "architecture": {
             "layer_sizes": sizes,
             "layers": _describe_layers(net) + ["softmax"],

@@ -28,7 +28,6 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 # a 50000x50000 image (a decompression bomb). load_image's own limit (40 Mpixel) is for files
 # a user chose; for strangers on the network a 4096x4096 photo is enough.
 MAX_IMAGE_SIDE = 4096
-MNIST_SHAPE = (28, 28)
 
 
 class InputError(BarenetError):
@@ -145,9 +144,10 @@ def _json_type(value):
 # -- images ------------------------------------------------------------------------------------
 
 
-def image_input(data, name="request body", image_shape=MNIST_SHAPE):
-    """The bytes of a picture of one digit -> ``(h * w,)`` float32 vector, prepared exactly as
-    ``barenet predict`` prepares a file: :func:`load_image` then :func:`preprocess_digit`.
+def image_input(data, name, image_shape):
+    """The bytes of a picture of one digit -> ``(h * w,)`` float32 vector for a network reading
+    images of ``image_shape`` ``(h, w)``, prepared exactly as ``barenet predict`` prepares a
+    file: :func:`load_image` then :func:`preprocess_digit`.
 
     Raises :class:`InputError` (422) for a picture too large to decode, and lets the
     :class:`~barenet.errors.DataError` of those two functions through (not an image, corrupt,

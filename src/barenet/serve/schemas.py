@@ -57,7 +57,9 @@ class ModelCard(BaseModel):
         description="Accuracy on the test set, recorded by `barenet train`; null if unknown."
     )
     class_names: list[str]
-    image_shape: list[int] = Field(description="[height, width] of the input images.")
+    image_shape: list[int] | None = Field(
+        description="[height, width] of the input images; null if the inputs are no image."
+    )
     architecture: Architecture
     training: Training
 

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from barenet import validation as check
 from barenet.errors import BarenetError
 from barenet.names import from_spec
 
@@ -79,7 +80,7 @@ class Shift:
     name = "shift"
 
     def __init__(self, max_shift=2):
-        self.max_shift = int(max_shift)
+        self.max_shift = check.positive_int("max_shift", max_shift, minimum=0)
 
     def __call__(self, X, rng):
         side, B = _side(X), len(X)
@@ -101,7 +102,9 @@ class Affine:
     name = "affine"
 
     def __init__(self, rotation=10.0, scale=0.1, shift=2.0):
-        self.rotation, self.scale, self.shift = float(rotation), float(scale), float(shift)
+        self.rotation = check.positive_float("rotation", rotation, allow_zero=True)
+        self.scale = check.fraction("scale", scale)  # zoom factors stay in (0, 2)
+        self.shift = check.positive_float("shift", shift, allow_zero=True)
 
     def __call__(self, X, rng):
         side, B = _side(X), len(X)
@@ -137,7 +140,8 @@ class Elastic:
     name = "elastic"
 
     def __init__(self, alpha=34.0, sigma=4.0, affine=None):
-        self.alpha, self.sigma = float(alpha), float(sigma)
+        self.alpha = check.positive_float("alpha", alpha, allow_zero=True)
+        self.sigma = check.positive_float("sigma", sigma)
         self.affine = Affine(**affine) if isinstance(affine, dict) else affine
 
     def __call__(self, X, rng):

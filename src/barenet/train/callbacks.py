@@ -9,7 +9,7 @@ training by returning ``True``. ``logs`` holds the epoch's figures (``train_loss
 import math
 
 from barenet.errors import BarenetError
-from barenet.validation import positive_int
+from barenet.validation import positive_float, positive_int
 
 
 class FunctionCallback:
@@ -30,7 +30,7 @@ def as_callback(cb):
         return cb
     if callable(cb):
         return FunctionCallback(cb)
-    raise TypeError(
+    raise BarenetError(
         f"a callback must be a function f(epoch, logs) or define one of {hooks}, got {cb!r}"
     )
 
@@ -46,10 +46,9 @@ class EarlyStopping:
     """
 
     def __init__(self, monitor="val_accuracy", patience=5, min_delta=0.0, restore_best=True):
-        if patience < 1:
-            raise ValueError(f"patience must be >= 1, got {patience}")
-        self.monitor, self.patience = monitor, int(patience)
-        self.min_delta, self.restore_best = float(min_delta), bool(restore_best)
+        self.monitor, self.patience = monitor, positive_int("patience", patience)
+        self.min_delta = positive_float("min_delta", min_delta, allow_zero=True)
+        self.restore_best = bool(restore_best)
         self.sign = 1.0 if "accuracy" in monitor else -1.0  # internally: higher is better
 
     def on_train_begin(self, trainer):
@@ -71,7 +70,7 @@ class EarlyStopping:
 
     def on_epoch_end(self, trainer, epoch, logs):
         if self.monitor not in logs:
-            raise ValueError(
+            raise BarenetError(
                 f"early stopping monitors {self.monitor!r}, which this training "
                 f"does not report (it reports {sorted(logs)}); give validation data"
             )

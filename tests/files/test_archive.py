@@ -232,7 +232,7 @@ for version in range(first, first + 100_000):
 def test_kill_9_during_saves_leaves_an_old_or_new_complete_file(tmp_path):
     path = tmp_path / "model.pkl"
     save_arrays(path, {"version": 0}, {"w": np.zeros(300_000, np.int32), "v": np.array(0)})
-    env = {**os.environ, "PYTHONPATH": str(Path(barenet.files.archive.__file__).parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(barenet.files.archive.__file__).parents[2])}
     rng = random.Random(1234)
     seen = set()
     for trial in range(30):

@@ -487,7 +487,7 @@ def test_an_optimizer_without_default_rates_is_refused_before_training(capsys, t
 
 @pytest.mark.mnist
 def test_the_demo_script_runs_every_study_and_saves_every_figure(tmp_path):
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     options = "--epochs 1 --train-size 1000 --test-size 500 --seeds 1 --workers 1"
     command = [sys.executable, "demo_advanced_features.py", *options.split(), "--output-dir"]
     result = subprocess.run(
@@ -514,7 +514,7 @@ def test_the_demo_script_runs_every_study_and_saves_every_figure(tmp_path):
 
 
 def test_the_demo_script_runs_on_the_digits(tmp_path):
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     options = "--dataset digits --epochs 1 --seeds 1 --workers 1 --output-dir"
     result = subprocess.run(
         [sys.executable, "demo_advanced_features.py", *options.split(), str(tmp_path)],
@@ -530,7 +530,7 @@ def test_the_demo_script_runs_on_the_digits(tmp_path):
 
 
 def test_the_seed_api_is_importable_from_the_repository_root(monkeypatch):
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
     import demo_advanced_features as demo
 
     assert demo.experiment_with_architectures is ex.experiment_with_architectures

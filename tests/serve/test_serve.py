@@ -571,7 +571,8 @@ def test_concurrent_predictions_do_not_mix_up_their_inputs():
 
 
 def test_serve_defaults_to_the_model_barenet_train_writes():
-    from barenet.cli.main import TRAIN_DEFAULTS, build_parser
+    from barenet.cli.main import build_parser
+    from barenet.cli.parsing import TRAIN_DEFAULTS
 
     args = build_parser().parse_args(["serve"])
     assert (args.model, args.host, args.port) == (TRAIN_DEFAULTS["output"], "127.0.0.1", 8000)

@@ -43,7 +43,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(
-    os.environ.get("BARENET_TEST_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts")
+    os.environ.get("BARENET_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts")
 )
 LABELS = [0, 2, 4, 7, 9]  # the digits drawn: round, curved, straight, crossed, looped
 TIMEOUT_MS = 15_000

@@ -1,0 +1,116 @@
+"""Each layer of barenet.nn on its own: gradients, shapes, settings, errors."""
+
+import numpy as np
+import pytest
+
+from barenet import BarenetError
+from barenet.nn import (
+    GELU,
+    BatchNorm,
+    Dense,
+    Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Tanh,
+    layer_from_config,
+)
+from tests.nn.layer_check import check_layer, standalone
+
+# One entry per layer: (factory, per-sample input shape, training mode).
+LAYERS = {
+    "dense": (lambda: Dense(4), (5,), True),
+    "dense_he": (lambda: Dense(3, init="he"), (6,), True),
+    "dropout": (lambda: Dropout(0.3), (6,), True),
+    "dropout_images": (lambda: Dropout(0.5), (3, 3, 2), True),
+    "batch_norm": (lambda: BatchNorm(), (5,), True),
+    "batch_norm_channels": (lambda: BatchNorm(), (3, 2, 4), True),
+    "batch_norm_predicting": (lambda: BatchNorm(), (3, 2, 4), False),
+    "flatten": (lambda: Flatten(), (2, 3, 2), True),
+}
+ACTIVATIONS = [Identity, ReLU, LeakyReLU, Sigmoid, Tanh, GELU]
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_layer_gradients_match_finite_differences(name):
+    make, shape, training = LAYERS[name]
+    errors = check_layer(make(), shape, batch=4, training=training)
+    assert max(errors.values()) < 1e-6, errors
+
+
+@pytest.mark.parametrize("cls", ACTIVATIONS, ids=lambda c: c.kind)
+@pytest.mark.parametrize("shape", [(7,), (3, 2, 2)])
+def test_activation_derivative_matches_finite_differences(cls, shape):
+    errors = check_layer(cls(), shape, batch=5)
+    assert errors["X"] < 1e-6, errors
+
+
+def test_the_check_catches_a_wrong_derivative():
+    class WrongTanh(Tanh):
+        def df(self, dA, Z, A):
+            return np.multiply(dA, 1 - A, out=dA)  # should be 1 - A^2
+
+    assert check_layer(WrongTanh(), (6,))["X"] > 1e-2
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        Dense(7, init="he_uniform"),
+        Dropout(0.25),
+        BatchNorm(momentum=0.8, eps=1e-3),
+        Flatten(),
+        LeakyReLU(0.2),
+        GELU(),
+    ],
+    ids=lambda la: la.kind,
+)
+def test_a_layer_is_rebuilt_from_its_config(layer):
+    copy = layer_from_config(layer.config())
+    assert type(copy) is type(layer) and copy.config() == layer.config()
+
+
+def test_shapes_flow_from_layer_to_layer():
+    assert Dense(16).build((8,)) == (16,)
+    assert Flatten().build((4, 3, 2)) == (24,)
+    assert BatchNorm().build((5, 5, 3)) == (5, 5, 3) and ReLU().build((9,)) == (9,)
+
+
+def test_batch_norm_after_a_convolution_normalises_each_channel():
+    layer = standalone(BatchNorm(), (4, 4, 3))
+    layer.gamma[...], layer.beta[...] = 1, 0
+    X = np.random.default_rng(0).normal([1.0, -5.0, 30.0], [1.0, 2.0, 9.0], size=(8, 4, 4, 3))
+    Y = layer.forward(X, training=True)
+    assert Y.shape == X.shape
+    np.testing.assert_allclose(Y.mean(axis=(0, 1, 2)), 0, atol=1e-12)
+    np.testing.assert_allclose(Y.std(axis=(0, 1, 2)), 1, atol=1e-4)
+    assert layer.running_mean.shape == (3,)
+
+
+def test_flatten_is_row_major_channels_last():
+    X = np.arange(2 * 2 * 3 * 2).reshape(2, 2, 3, 2)
+    np.testing.assert_array_equal(standalone(Flatten(), (2, 3, 2)).forward(X)[1], X[1].ravel())
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: Dense(0), "units must be >= 1, got 0"),
+        (lambda: Dense(3, init="bogus"), "unknown init 'bogus'"),
+        (lambda: Dropout(1.0), r"dropout rate must be in \[0, 1\), got 1.0"),
+        (lambda: BatchNorm(momentum=-1), "batch norm momentum must be >= 0, got -1"),
+        (lambda: LeakyReLU(2), r"leaky_relu alpha must be in \(0, 1\), got 2"),
+        (lambda: layer_from_config({"kind": "bogus"}), "unknown layer kind 'bogus'"),
+        (lambda: layer_from_config({"kind": "dense", "width": 3}), "bad settings for layer"),
+    ],
+)
+def test_bad_layer_settings_are_refused_clearly(make, message):
+    with pytest.raises((BarenetError, ValueError), match=message):
+        make()
+
+
+def test_dense_on_images_asks_for_flatten():
+    with pytest.raises(BarenetError, match=r"samples of shape \(28, 28, 1\): put Flatten\(\)"):
+        Dense(10).build((28, 28, 1))
