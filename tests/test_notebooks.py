@@ -40,6 +40,7 @@ FIGURES = {
         "fgsm_example.png",
         "fgsm_accuracy.png",
     ],
+    "05-convolutions.ipynb": ["first_layer_filters.png", "feature_maps.png", "saliency.png"],
 }
 
 

@@ -394,6 +394,7 @@ class NeuralNetwork:
         Prediction mode (no dropout, batch norm's running statistics): what an attack such as
         FGSM or a saliency map needs. ``self.grads`` is overwritten on the way.
         """
+        shape = np.shape(X)
         X, y = self._check_data(X, y, finite=False)
         flags = [layer.input_grad for layer in self.layers]
         for layer in self.layers:
@@ -401,7 +402,7 @@ class NeuralNetwork:
         try:
             logits = self.forward(X, training=False)
             softmax_cross_entropy(logits, y, logits)
-            return self.backward(logits).reshape(X.shape).copy()
+            return self.backward(logits).reshape(shape).copy()
         finally:
             for layer, flag in zip(self.layers, flags):
                 layer.input_grad = flag

@@ -147,6 +147,40 @@ def test_a_bad_architecture_fails_before_any_training():
         ex.experiment_with_architectures([[16], [0]], progress=False)
 
 
+CNN = "conv4x3 relu pool2 flatten dense16 relu"
+# conv4x3: 3*3*1*4 + 4; pool2 leaves 13*13*4 = 676 values; dense16: 676*16 + 16; dense10
+CNN_PARAMETERS = 40 + 676 * 16 + 16 + 16 * 10 + 10
+TINY = {"train_size": 300, "val_size": 100, "test_size": 100, "epochs": 1, "progress": False}
+
+
+@pytest.mark.mnist
+def test_mlps_and_cnns_compare_side_by_side():
+    rows = ex.experiment_with_architectures(
+        [[16], CNN], optimizer="adam", learning_rate=0.003, **TINY
+    )
+    mlp, cnn = rows
+    assert (mlp["architecture"], mlp["hidden_sizes"], "layers" in mlp) == ("784-16-10", [16], False)
+    assert (cnn["architecture"], cnn["hidden_sizes"], cnn["layers"]) == (CNN, None, CNN)
+    assert mlp["n_parameters"] == dense_parameters([784, 16, 10])
+    assert cnn["n_parameters"] == CNN_PARAMETERS
+    for row in rows:
+        assert "error" not in row and row["epochs_run"] == 1 and 0 <= row["test_accuracy"] <= 1
+    table = ex.architecture_table(rows)
+    assert "784-16-10" in table and CNN in table and f"{CNN_PARAMETERS:,}" in table
+
+
+def test_a_layer_line_is_named_in_describe_words_and_checked_before_any_training():
+    rows = ex.experiment_with_architectures(
+        ["conv2x3, ReLU maxpool2 flatten"], epochs=1, train_size=100, **DIGITS
+    )
+    assert rows[0]["architecture"] == "conv2x3 relu pool2 flatten"  # 8x8 digits: 6x6, 3x3
+    assert rows[0]["n_parameters"] == 3 * 3 * 2 + 2 + 3 * 3 * 2 * 10 + 10
+    with pytest.raises(BarenetError, match="unknown layer 'convolution'"):
+        ex.experiment_with_architectures([[16], "convolution relu"], progress=False)
+    with pytest.raises(BarenetError, match="a network given by its layers takes"):
+        ex.experiment_with_architectures([CNN], network={"activation": "tanh"}, progress=False)
+
+
 # -- learning rates -----------------------------------------------------------------------------
 
 
@@ -443,6 +477,26 @@ def test_experiment_command_on_digits_writes_results_figures_and_report(tmp_path
     ]
     assert (tmp_path / "architectures.png").stat().st_size > 0
     assert "data:image/png;base64," in (tmp_path / "report.html").read_text()
+
+
+def test_experiment_command_compares_layer_lines_and_widths_in_their_order(tmp_path, capsys):
+    argv = ["experiment", "architectures", "--dataset", "digits", "--layers", "pool2 flatten"]
+    argv += ["--layers", "conv2x3 relu flatten", "--architecture", "8", "--layers", "gap"]
+    argv += ["--epochs", "1", "--train-size", "200", "-q", "-o", str(tmp_path)]
+    assert main(argv) == 0
+    assert "conv2x3 relu flatten" in capsys.readouterr().out
+    rows = json.loads((tmp_path / "architectures.json").read_text())
+    names = ["pool2 flatten", "conv2x3 relu flatten", "64-8-10", "gap"]
+    assert [r["architecture"] for r in rows] == names
+    assert rows[1]["n_parameters"] == 3 * 3 * 2 + 2 + 6 * 6 * 2 * 10 + 10
+    assert rows[2]["hidden_sizes"] == [8] and rows[3]["layers"] == "gap"
+    assert (tmp_path / "architectures.png").stat().st_size > 0
+
+
+def test_experiment_command_refuses_a_bad_layer_line(tmp_path, capsys):
+    argv = ["experiment", "architectures", "--layers", "conv4x3 wobble", "-q", "-o", str(tmp_path)]
+    assert main(argv) == 2
+    assert "unknown layer 'wobble'" in capsys.readouterr().err
 
 
 def test_experiment_dynamics_names_its_network_by_the_data_sets_sizes(tmp_path, capsys):

@@ -205,3 +205,33 @@ def test_processes_and_dask_train_exactly_as_a_serial_run(cluster):
     serial = run()
     assert run(workers=2) == serial
     assert run(scheduler=cluster.scheduler_address) == serial
+
+
+@pytest.mark.mnist
+def test_mlps_and_cnns_side_by_side_train_alike_serially_in_processes_and_on_dask(cluster):
+    line = "conv4x3 relu pool2 flatten dense16 relu"
+
+    def run(**how):
+        rows = experiment_with_architectures(
+            [[16], line],
+            epochs=1,
+            seeds=[0],
+            train_size=300,
+            val_size=100,
+            test_size=100,
+            optimizer="adam",
+            learning_rate=0.003,
+            progress=False,
+            **how,
+        )
+        for row in rows:  # timings differ from run to run
+            del row["train_time"], row["history"]["epoch_time"]
+        return rows
+
+    serial = run()
+    assert [row["architecture"] for row in serial] == ["784-16-10", line]
+    assert serial[1]["layers"] == line and serial[1]["hidden_sizes"] is None
+    assert serial[1]["n_parameters"] == 3 * 3 * 4 + 4 + 13 * 13 * 4 * 16 + 16 + 16 * 10 + 10
+    assert all("error" not in row for row in serial)
+    assert run(workers=2) == serial
+    assert run(scheduler=cluster.scheduler_address) == serial

@@ -528,6 +528,48 @@ def test_images_are_prepared_for_the_network_s_image_shape():
     np.testing.assert_allclose(np.ravel(answer.json()["image"]), expected, atol=1e-4)
 
 
+def test_a_convolutional_network_answers_as_the_network_itself_does():
+    """A CNN on (28, 28, 1) images: the same preprocessing, the same probabilities."""
+    from barenet.nn import Dense, parse_layers
+
+    names = [f"digit {k}" for k in range(10)]
+    layers = [*parse_layers("conv4x3 relu pool2 conv6x3s2 relu flatten dense16 relu"), Dense(10)]
+    net = NeuralNetwork.from_layers(layers, input_shape=(28, 28, 1), class_names=names, seed=0)
+    client = TestClient(create_app(net))
+    data = drawn_one()
+    answer = post_png(client, data)
+    assert answer.status_code == 200, answer.text
+    answer = answer.json()
+    assert_good_prediction(answer)
+    x = preprocess_image(io.BytesIO(data))
+    np.testing.assert_allclose(answer["probabilities"], net.predict_proba(x[np.newaxis])[0])
+    np.testing.assert_allclose(np.ravel(answer["image"]), x, atol=1e-4)
+    assert answer["class_names"] == names
+    pixels = np.random.default_rng(0).random(784).astype(np.float32)
+    answer = client.post("/predict", json={"pixels": pixels.tolist()})
+    assert answer.status_code == 200, answer.text
+    np.testing.assert_allclose(
+        answer.json()["probabilities"], net.predict_proba(pixels[np.newaxis])[0], rtol=1e-5
+    )
+    card = client.get("/model").json()
+    assert card["image_shape"] == [28, 28] and card["parameters"] == net.n_parameters
+    assert card["summary"] == (
+        "28×28×1 → conv4x3 relu pool2 conv6x3s2 relu flatten dense16 relu dense10"
+    )
+    assert card["architecture"]["layers"] == [
+        "conv4x3 → 26×26×4",
+        "relu → 26×26×4",
+        "pool2 → 13×13×4",
+        "conv6x3s2 → 6×6×6",
+        "relu → 6×6×6",
+        "flatten → 216",
+        "dense 216 → 16",
+        "relu",
+        "dense 16 → 10",
+        "softmax",
+    ]
+
+
 def test_a_network_that_reads_no_images_refuses_them_and_takes_pixels():
     client = TestClient(create_app(NeuralNetwork(5, [4], 2, seed=0)))
     answer = post_png(client, drawn_one())

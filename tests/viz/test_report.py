@@ -94,3 +94,38 @@ def test_a_network_whose_inputs_are_not_an_image_gets_no_image_figures(tmp_path)
     text = model_report(net, tmp_path / "m.html", X, y).read_text(encoding="utf-8")
     assert len(EMBEDDED.findall(text)) == 2  # confusion matrix and per class
     assert "high" in text
+
+
+def test_a_convolutional_network_shows_its_filters_and_feature_maps(tmp_path):
+    from barenet.nn import Dense, parse_layers
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((120, 784)).astype(np.float32), np.arange(120) % 10
+    layers = [*parse_layers("conv4x3 relu pool2 flatten dense8 relu"), Dense(10)]
+    net = NeuralNetwork.from_layers(layers, input_shape=(28, 28, 1), seed=0)
+    net.train(X[:80], y[:80], epochs=1, verbose=False)
+    text = model_report(net, tmp_path / "cnn.html", X[80:], y[80:]).read_text(encoding="utf-8")
+    alts = re.findall(r'<img alt="([^"]*)"', text)
+    assert alts == [
+        "training history",
+        "confusion matrix",
+        "per class",
+        "predictions",
+        "mistakes",
+        "conv filters",
+        "feature maps",
+    ]
+    describe = "conv4x3 relu pool2 flatten dense8 relu dense10"
+    assert f"<dt>architecture</dt><dd>28x28x1: {describe}</dd>" in text
+    assert f"<dt>parameters</dt><dd>{net.n_parameters:,}</dd>" in text
+
+
+def test_a_stack_whose_first_layer_is_no_dense_on_the_pixels_gets_no_weight_images(tmp_path):
+    from barenet.nn import BatchNorm, Dense, ReLU
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((40, 64)).astype(np.float32), np.arange(40) % 10
+    net = NeuralNetwork.from_layers([BatchNorm(), Dense(8), ReLU(), Dense(10)], 64, seed=0)
+    text = model_report(net, tmp_path / "bn.html", X, y).read_text(encoding="utf-8")
+    alts = re.findall(r'<img alt="([^"]*)"', text)
+    assert alts == ["confusion matrix", "per class", "predictions", "mistakes"]

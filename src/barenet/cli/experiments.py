@@ -109,7 +109,7 @@ def _dataset(args):
 
 def _architectures(args, common, out):
     rows = experiment_with_architectures(
-        args.architecture or DEFAULT_ARCHITECTURES,
+        args.architectures or DEFAULT_ARCHITECTURES,
         learning_rate=args.learning_rate or 0.1,
         optimizer=args.optimizer or "sgd",
         **common,
@@ -221,7 +221,8 @@ def report_command(args):
     the data set it was trained on (or --dataset): its key numbers (accuracy, loss,
     architecture, training), the per-class table, and figures embedded in the file: training
     history, confusion matrix, precision and recall per class, sample predictions, the most
-    confident mistakes and the first layer's weights, labelled with the model's class names."""
+    confident mistakes and the first layer's weights (for a convolutional network, its first
+    filters and the feature maps of a test image), labelled with the model's class names."""
     from barenet.viz.report import model_report
 
     net = load_model(args.model)
@@ -256,12 +257,22 @@ def _add_experiment(commands):
     add = sub.add_argument_group("per study").add_argument
     add(
         "--architecture",
+        dest="architectures",  # shared with --layers: the networks in command-line order
         action="append",
         nargs="+",
         type=count,
         metavar="SIZE",
-        help="architectures: the hidden widths of one network; repeat the option for each "
-        "(default: 256 | 128 64 | 512 256 128 64 | 1024 512)",
+        help="architectures: the hidden widths of one fully connected network; repeat the "
+        "option for each (default: 256 | 128 64 | 512 256 128 64 | 1024 512)",
+    )
+    add(
+        "--layers",
+        dest="architectures",
+        action="append",
+        metavar="LINE",
+        help="architectures: one network as a line of layers, such as "
+        "'conv8x3 relu pool2 flatten dense32 relu' (the output layer is added); repeat the "
+        "option for each, beside --architecture",
     )
     add(
         "--optimizers",

@@ -18,12 +18,11 @@ def model_card(net, file=None):
     config = net.get_config()
     info = net.training_info.to_dict()
     sizes = [net.input_size, *net.hidden_sizes, net.output_size]
-    kind = "fully connected" if net.is_mlp else net.describe()
     optimizer = dict(config["optimizer"])
     history = net.history or {}
     return {
         "file": Path(file).name if file is not None else None,
-        "summary": f"{' → '.join(map(str, sizes))} {kind}, {net.activation}",
+        "summary": _summary(net, sizes),
         "parameters": int(net.n_parameters),
         "test_accuracy": info.get("test_accuracy"),
         "class_names": list(net.class_names),
@@ -52,6 +51,14 @@ def model_card(net, file=None):
             "recorded": info,  # everything the model file says about its training, as saved
         },
     }
+
+
+def _summary(net, sizes):
+    """``"784 → 64 → 10 fully connected, relu"`` for an MLP; for any other stack, its input
+    shape and its layers in words: ``"28×28×1 → conv8x3 relu pool2 flatten dense10"``."""
+    if net.is_mlp:
+        return f"{' → '.join(map(str, sizes))} fully connected, {net.activation}"
+    return f"{'×'.join(map(str, net.input_shape))} → {net.describe()}"
 
 
 def _describe_layers(net):

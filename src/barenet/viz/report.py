@@ -16,8 +16,12 @@ from barenet.files.archive import atomic_write_bytes
 from barenet.metrics import classification_report, format_classification_report
 from barenet.network import NeuralNetwork, load_model
 from barenet.viz.plots import (
+    first_conv_layer,
+    first_layer_weights,
     plot_confident_mistakes,
     plot_confusion_matrix,
+    plot_conv_filters,
+    plot_feature_maps,
     plot_first_layer_weights,
     plot_history,
     plot_per_class_metrics,
@@ -90,8 +94,10 @@ def model_sections(net, X_test, y_test, folder, name="The network"):
     ``(X_test, y_test)``: key numbers (accuracy, loss, architecture, training), the per-class
     table, and figures saved as PNG in ``folder``: training history (if any), confusion matrix,
     precision and recall per class, and, when the network knows its ``image_shape``, sample
-    predictions, the most confident mistakes and the first layer's weights. Classes are named
-    by ``net.class_names``."""
+    predictions, the most confident mistakes and what the first layer looks for: the first
+    layer's weights of a fully connected network, or, for a convolutional one, the first
+    convolution's filters and the feature maps of the first test image. Classes are named by
+    ``net.class_names``."""
     folder = Path(folder)
     probabilities = net.predict_proba(X_test)
     y_pred = probabilities.argmax(axis=1)
@@ -116,7 +122,7 @@ def model_sections(net, X_test, y_test, folder, name="The network"):
 
 
 def _image_figures(net, X_test, y_test, probabilities, folder):
-    """Sample predictions, the most confident mistakes and the first layer's weights."""
+    """Sample predictions, the most confident mistakes and what the first layer looks for."""
     shown = {"class_names": net.class_names, "image_shape": net.image_shape}
     y_pred = probabilities.argmax(axis=1)
     return [
@@ -124,8 +130,26 @@ def _image_figures(net, X_test, y_test, probabilities, folder):
             X_test, y_test, y_pred, folder / "predictions.png", 25, probabilities, **shown
         ),
         plot_confident_mistakes(X_test, y_test, probabilities, folder / "mistakes.png", **shown),
-        plot_first_layer_weights(net, folder / "first_layer_weights.png"),
+        *_first_layer_figures(net, X_test, y_test, y_pred, folder),
     ]
+
+
+def _first_layer_figures(net, X_test, y_test, y_pred, folder):
+    """A convolutional network's filters and the feature maps of the first test image; else
+    the first layer's weights as images when it reads the pixels (nothing for other stacks)."""
+    if first_conv_layer(net) is not None:
+        names = net.class_names
+        title = (
+            f"Feature maps of test image 0 (true {names[int(y_test[0])]}, "
+            f"predicted {names[int(y_pred[0])]})"
+        )
+        return [
+            plot_conv_filters(net, folder / "conv_filters.png"),
+            plot_feature_maps(net, X_test[0], folder / "feature_maps.png", title=title),
+        ]
+    if first_layer_weights(net) is not None:
+        return [plot_first_layer_weights(net, folder / "first_layer_weights.png")]
+    return []
 
 
 def _key_numbers(net, report, loss):

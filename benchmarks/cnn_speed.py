@@ -1,0 +1,243 @@
+"""Convolutional training speed: barenet against PyTorch (CPU) on MNIST, side by side.
+
+Run from the repository root::
+
+    python benchmarks/cnn_speed.py                  # LeNet-5 and a small modern net, 5 rounds
+    python benchmarks/cnn_speed.py --quick          # smoke test: 1 round on 2,000 images
+    python benchmarks/cnn_speed.py --json cnn.json  # also write the raw figures
+
+The networks, the same in both systems (PyTorch in NCHW, barenet channels last):
+
+- LeNet-5: ``Conv2D(20, 5), ReLU, MaxPool2D(2), Conv2D(50, 5), ReLU, MaxPool2D(2), Flatten,
+  Dense(500), ReLU, Dense(10)``;
+- "modern": 3x3 convolutions 32-32-pool-64-64-pool, then Dense(256), ReLU, Dense(10), with
+  zero padding "same" as Keras's examples write it.
+
+Both train with SGD, momentum 0.9, learning rate 0.05, batch 64, float32, the same random order
+of barenet's 50,000 training images each epoch (the order is drawn once per epoch and given to
+both), no validation pass. PyTorch runs with ``--torch-threads`` (2) threads; NumPy's OpenBLAS
+with its default. Each system first trains a warm-up epoch; then in each round each system trains
+one epoch, the order of the systems alternating between rounds, so that a slow patch of this
+shared machine falls on both alike. The table gives the median seconds per epoch and barenet's
+speed as a multiple of PyTorch's (PyTorch's time / barenet's), and the time to predict the 10,000
+test images (median of 5). The machine's float32 matmul rate (2048^3) is measured before and
+after, and the better one printed beside the times.
+
+Like benchmarks/train_speed.py, the script restarts itself without OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE (which make NumPy's OpenBLAS skip its AVX-512 kernels on these machines) unless
+``--keep-blas-env`` is given. This is a measurement, not a test: nothing here asserts on times.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from systems import load_data, machine_info, matmul_peak  # noqa: E402  (beside this file)
+
+from barenet import NeuralNetwork  # noqa: E402
+from barenet.nn import parse_layers  # noqa: E402
+from barenet.train.trainer import Trainer  # noqa: E402
+
+NETWORKS = {
+    "LeNet-5": "conv20x5 relu pool2 conv50x5 relu pool2 flatten dense500 relu dense10",
+    "modern": "conv32x3same relu conv32x3same relu pool2 conv64x3same relu conv64x3same relu "
+    "pool2 flatten dense256 relu dense10",
+}
+LEARNING_RATE, MOMENTUM = 0.05, 0.9
+
+
+class Barenet:
+    name = "barenet"
+
+    def __init__(self, line, seed):
+        self.net = NeuralNetwork.from_layers(
+            parse_layers(line),
+            (28, 28, 1),
+            learning_rate=LEARNING_RATE,
+            optimizer={"name": "sgd", "momentum": MOMENTUM},
+            seed=seed,
+        )
+        self.trainer = Trainer(self.net)
+
+    def train_epoch(self, X, y, order, batch_size):
+        """One epoch in the given order, through the trainer's own step on each batch."""
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            self.trainer.train_batch(X[idx], y[idx])
+
+    def predict(self, X):
+        return self.net.predict(X)
+
+
+class Torch:
+    name = "PyTorch"
+
+    def __init__(self, line, seed, threads):
+        import torch
+
+        torch.set_num_threads(threads)
+        torch.manual_seed(seed)
+        self.torch, self.model = torch, _torch_model(torch.nn, line)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+        self.loss = torch.nn.CrossEntropyLoss()
+
+    def train_epoch(self, X, y, order, batch_size):
+        X, y = self.torch.from_numpy(X).view(-1, 1, 28, 28), self.torch.from_numpy(y)
+        order = self.torch.from_numpy(order)
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            self.opt.zero_grad()
+            self.loss(self.model(X[idx]), y[idx]).backward()
+            self.opt.step()
+
+    def predict(self, X):
+        with self.torch.no_grad():
+            return self.model(self.torch.from_numpy(X).view(-1, 1, 28, 28)).argmax(1).numpy()
+
+
+def _torch_model(nn, line):
+    """The PyTorch twin of a barenet layer line (only the words NETWORKS uses)."""
+    permute = _permute_module()
+    layers, channels, side = [], 1, 28
+    for word in line.split():
+        if word.startswith("conv"):
+            same = word.endswith("same")
+            filters, k = (int(v) for v in word[4:].removesuffix("same").split("x"))
+            layers.append(nn.Conv2d(channels, filters, k, padding="same" if same else 0))
+            channels, side = filters, side if same else side - k + 1
+        elif word == "pool2":
+            layers.append(nn.MaxPool2d(2))
+            side //= 2
+        elif word == "relu":
+            layers.append(nn.ReLU())
+        elif word == "flatten":  # channels last, as barenet flattens: the same features
+            layers += [permute(), nn.Flatten()]
+            features = side * side * channels
+        elif word.startswith("dense"):
+            layers.append(nn.Linear(features, int(word[5:])))
+            features = int(word[5:])
+    return nn.Sequential(*layers)
+
+
+def _permute_module():
+    import torch
+
+    class Permute(torch.nn.Module):
+        """NCHW -> NHWC before flattening, so the dense layer sees barenet's feature order."""
+
+        def forward(self, x):
+            return x.permute(0, 2, 3, 1)
+
+    return Permute
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_network(name, line, data, args):
+    """Alternating rounds of one epoch each; returns {system: {"times", "accuracy", ...}}."""
+    systems = [Barenet(line, args.seed), Torch(line, args.seed, args.torch_threads)]
+    rng = np.random.default_rng(args.seed)
+    X, y = data.X_train, data.y_train
+    results = {s.name: {"times": []} for s in systems}
+    for s in systems:  # warm-up epoch
+        s.train_epoch(X, y, rng.permutation(len(X)), args.batch_size)
+    for r in range(args.rounds):
+        order = rng.permutation(len(X))
+        for s in systems if r % 2 == 0 else systems[::-1]:
+            start = time.perf_counter()
+            s.train_epoch(X, y, order, args.batch_size)
+            results[s.name]["times"].append(time.perf_counter() - start)
+        log(
+            f"{name} round {r + 1}: "
+            + ", ".join(f"{s.name} {results[s.name]['times'][-1]:.2f} s" for s in systems)
+        )
+    for s in systems:
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            predictions = s.predict(data.X_test)
+            times.append(time.perf_counter() - start)
+        results[s.name].update(
+            median=statistics.median(results[s.name]["times"]),
+            predict_ms=1000 * statistics.median(times),
+            accuracy=float(np.mean(predictions == data.y_test)),
+        )
+    return results
+
+
+def report(all_results, info, peak, data, args):
+    lines = [
+        f"machine: {info['cpu']}, {info['logical_cpus']} logical CPUs, float32 matmul "
+        f"{peak:.0f} GFLOP/s; NumPy {info['numpy']}, PyTorch {info.get('torch')} "
+        f"({args.torch_threads} threads); OPENBLAS env {info['openblas_env'] or 'none'}",
+        f"{len(data.X_train)} training images, batch {args.batch_size}, SGD momentum "
+        f"{MOMENTUM} lr {LEARNING_RATE}, median of {args.rounds} alternated rounds after a "
+        "warm-up epoch",
+        "",
+        "| network | barenet s/epoch | PyTorch s/epoch | barenet speed vs PyTorch | "
+        "predict 10k: barenet | PyTorch | test acc. barenet | PyTorch |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, res in all_results.items():
+        b, t = res["barenet"], res["PyTorch"]
+        ratio = t["median"] / b["median"]
+        lines.append(
+            f"| {name} | {b['median']:.2f} | {t['median']:.2f} | **{ratio:.2f}x** "
+            f"| {b['predict_ms']:.0f} ms | {t['predict_ms']:.0f} ms | {b['accuracy']:.2%} | "
+            f"{t['accuracy']:.2%} |"
+        )
+    return lines
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--n-train", type=int, default=50000)
+    parser.add_argument("--torch-threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--networks", nargs="+", choices=sorted(NETWORKS), default=list(NETWORKS))
+    parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--quick", action="store_true", help="1 round on 2,000 images")
+    parser.add_argument("--keep-blas-env", action="store_true")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.n_train = 1, 2000
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    forced = [v for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if v in os.environ]
+    if forced and not args.keep_blas_env:  # OpenBLAS reads them at load time: start afresh
+        env = {k: v for k, v in os.environ.items() if k not in forced}
+        log(f"restarting without {' and '.join(forced)} (see --keep-blas-env)")
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    data = load_data(args.data_dir, args.n_train)
+    import torch
+
+    torch.set_num_threads(args.torch_threads)
+    info = machine_info()
+    peaks = [matmul_peak()]
+    results = {name: run_network(name, NETWORKS[name], data, args) for name in args.networks}
+    peaks.append(matmul_peak())
+    info["load_average_end"] = os.getloadavg()[0]
+    print("\n".join(report(results, info, max(peaks), data, args)))
+    if args.json:
+        args.json.write_text(
+            json.dumps({"machine": info, "peaks": peaks, "results": results}, indent=2) + "\n"
+        )
+
+
+if __name__ == "__main__":
+    main()
