@@ -41,6 +41,7 @@ if importlib.util.find_spec("barenet") is None:
     sys.path.insert(0, str(REPO / "src"))
 
 from barenet import NeuralNetwork, load_and_preprocess_mnist  # noqa: E402
+from barenet.experiments.trial import build_network  # noqa: E402
 
 NESTEROV = {"name": "sgd", "momentum": 0.9, "nesterov": True}
 MOMENTUM = {"name": "sgd", "momentum": 0.9}
@@ -87,6 +88,27 @@ def recipe(
     }
 
 
+def cnn_recipe(line, learning_rate, *, epochs, batch_size=64, augment=AFFINE, note=""):
+    """A convolutional recipe: ``line`` is the layer stack below the output (see
+    :func:`barenet.nn.parse_layers`); the output Dense layer is added when it is built."""
+    return {
+        "network": {"layers": line, "learning_rate": learning_rate, "optimizer": NESTEROV},
+        "train": {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "schedule": "cosine",
+            "augment": augment,
+        },
+        "note": note,
+    }
+
+
+CNN_SMALL = "conv32x3 relu pool2 conv64x3 relu pool2 flatten dense128 relu dropout0.3"
+CNN_BN = (
+    "conv32x3 batchnorm relu conv32x3 batchnorm relu pool2 conv64x3 batchnorm relu "
+    "conv64x3 batchnorm relu pool2 flatten dense256 relu dropout0.5"
+)
+
 # The comment after each candidate is its validation accuracy with seed 0, which chose the
 # recipes; the earlier ones ran while augment.py was being optimised (before 14e8d11), so their
 # figures differ from today's in the last digit.
@@ -118,6 +140,13 @@ RECIPES = {
         (1024, 1024), 0.05, epochs=65, augment=AFFINE, dropout=0.2
     ),
 }
+RECIPES.update(
+    {
+        # -- convolutional: the `barenet train --model cnn` preset, and the best CNN ----------
+        "cnn_small_e6": cnn_recipe(CNN_SMALL, 0.05, epochs=6, note="barenet train --model cnn"),
+        "cnn_bn_e15": cnn_recipe(CNN_BN, 0.05, epochs=15),
+    }
+)
 RECIPES["default"] = RECIPES["mlp512_nesterov_affine_e16"]
 RECIPES["best"] = RECIPES["mlp1024x2_nesterov_affine_dropout02_e65"]
 
@@ -160,7 +189,10 @@ def log_epoch(epoch, logs):
 def train_one(spec, seed, data, verbose=False):
     """Train ``spec`` with ``seed`` on the 50,000 training images; returns one result dict."""
     X_train, X_val, X_test, y_train, y_val, y_test = data
-    net = NeuralNetwork(**spec["network"], seed=seed)
+    if "layers" in spec["network"]:  # a layer stack: the studies' builder adds the output
+        net = build_network(spec["network"], seed=seed)
+    else:
+        net = NeuralNetwork(**spec["network"], seed=seed)
     callbacks = [log_epoch] if verbose else []
     history = net.train(
         X_train, y_train, X_val, y_val, verbose=False, callbacks=callbacks, **spec["train"]

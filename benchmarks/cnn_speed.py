@@ -14,11 +14,11 @@ The networks, the same in both systems (PyTorch in NCHW, barenet channels last):
   zero padding "same" as Keras's examples write it.
 
 Both train with SGD, momentum 0.9, learning rate 0.05, batch 64, float32, the same random order
-of barenet's 50,000 training images each epoch (the order is drawn once per epoch and given to
-both), no validation pass. PyTorch runs with ``--torch-threads`` (2) threads; NumPy's OpenBLAS
-with its default. Each system first trains a warm-up epoch; then in each round each system trains
-one epoch, the order of the systems alternating between rounds, so that a slow patch of this
-shared machine falls on both alike. The table gives the median seconds per epoch and barenet's
+of barenet's 50,000 training images (drawn from the round's seed and given to both), no validation pass. PyTorch runs with ``--torch-threads`` (2) threads; NumPy's OpenBLAS
+with its default. In each round each system runs in a fresh process of its own (in one process,
+the idle threads of one library keep spinning and take the cores from the other): 20 batches of
+warm-up, then one timed epoch; the order of the systems alternates between rounds, so that a slow
+patch of this shared machine falls on both alike. The table gives the median seconds per epoch and barenet's
 speed as a multiple of PyTorch's (PyTorch's time / barenet's), and the time to predict the 10,000
 test images (median of 5). The machine's float32 matmul rate (2048^3) is measured before and
 after, and the better one printed beside the times.
@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -142,35 +143,75 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def run_network(name, line, data, args):
-    """Alternating rounds of one epoch each; returns {system: {"times", "accuracy", ...}}."""
-    systems = [Barenet(line, args.seed), Torch(line, args.seed, args.torch_threads)]
+def worker(args):
+    """One system in its own process: a warm-up of 20 batches, then timed epochs; prints JSON.
+
+    Each system runs alone in its process: in one process, the idle threads of one library
+    (OpenBLAS's, PyTorch's OpenMP) keep spinning and take the cores from the other.
+    """
+    data = load_data(args.data_dir, args.n_train)
+    line = NETWORKS[args.network]
+    system = (
+        Barenet(line, args.seed)
+        if args.worker == "barenet"
+        else Torch(line, args.seed, args.torch_threads)
+    )
     rng = np.random.default_rng(args.seed)
     X, y = data.X_train, data.y_train
-    results = {s.name: {"times": []} for s in systems}
-    for s in systems:  # warm-up epoch
-        s.train_epoch(X, y, rng.permutation(len(X)), args.batch_size)
-    for r in range(args.rounds):
+    system.train_epoch(X, y, rng.permutation(len(X))[: 20 * args.batch_size], args.batch_size)
+    times = []
+    for _ in range(args.epochs):
         order = rng.permutation(len(X))
-        for s in systems if r % 2 == 0 else systems[::-1]:
-            start = time.perf_counter()
-            s.train_epoch(X, y, order, args.batch_size)
-            results[s.name]["times"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        system.train_epoch(X, y, order, args.batch_size)
+        times.append(time.perf_counter() - start)
+    predict = []
+    for _ in range(5):
+        start = time.perf_counter()
+        predictions = system.predict(data.X_test)
+        predict.append(time.perf_counter() - start)
+    accuracy = float(np.mean(predictions == data.y_test))
+    print(json.dumps({"times": times, "predict": predict, "accuracy": accuracy}))
+
+
+def run_network(name, data, args):
+    """Alternating rounds, each system in a fresh process per round; returns per-system figures."""
+    results = {s: {"times": [], "predict": []} for s in ("barenet", "PyTorch")}
+    for r in range(args.rounds):
+        order = list(results) if r % 2 == 0 else list(results)[::-1]
+        for system in order:
+            command = [
+                sys.executable,
+                __file__,
+                "--worker",
+                system,
+                "--network",
+                name,
+                "--n-train",
+                str(args.n_train),
+                "--batch-size",
+                str(args.batch_size),
+                "--torch-threads",
+                str(args.torch_threads),
+                "--seed",
+                str(args.seed + r),
+                "--epochs",
+                "1",
+            ]
+            if args.data_dir:
+                command += ["--data-dir", str(args.data_dir)]
+            out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+            figures = json.loads(out.strip().splitlines()[-1])
+            results[system]["times"] += figures["times"]
+            results[system]["predict"] += figures["predict"]
+            results[system]["accuracy"] = figures["accuracy"]
         log(
             f"{name} round {r + 1}: "
-            + ", ".join(f"{s.name} {results[s.name]['times'][-1]:.2f} s" for s in systems)
+            + ", ".join(f"{s} {results[s]['times'][-1]:.2f} s" for s in results)
         )
-    for s in systems:
-        times = []
-        for _ in range(5):
-            start = time.perf_counter()
-            predictions = s.predict(data.X_test)
-            times.append(time.perf_counter() - start)
-        results[s.name].update(
-            median=statistics.median(results[s.name]["times"]),
-            predict_ms=1000 * statistics.median(times),
-            accuracy=float(np.mean(predictions == data.y_test)),
-        )
+    for figures in results.values():
+        figures["median"] = statistics.median(figures["times"])
+        figures["predict_ms"] = 1000 * statistics.median(figures["predict"])
     return results
 
 
@@ -180,8 +221,8 @@ def report(all_results, info, peak, data, args):
         f"{peak:.0f} GFLOP/s; NumPy {info['numpy']}, PyTorch {info.get('torch')} "
         f"({args.torch_threads} threads); OPENBLAS env {info['openblas_env'] or 'none'}",
         f"{len(data.X_train)} training images, batch {args.batch_size}, SGD momentum "
-        f"{MOMENTUM} lr {LEARNING_RATE}, median of {args.rounds} alternated rounds after a "
-        "warm-up epoch",
+        f"{MOMENTUM} lr {LEARNING_RATE}; each round runs each system in a fresh process (a "
+        f"20-batch warm-up, then one timed epoch); median of {args.rounds} alternated rounds",
         "",
         "| network | barenet s/epoch | PyTorch s/epoch | barenet speed vs PyTorch | "
         "predict 10k: barenet | PyTorch | test acc. barenet | PyTorch |",
@@ -209,6 +250,9 @@ def parse_args(argv=None):
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--quick", action="store_true", help="1 round on 2,000 images")
+    parser.add_argument("--worker", choices=["barenet", "PyTorch"], help=argparse.SUPPRESS)
+    parser.add_argument("--network", choices=sorted(NETWORKS), help=argparse.SUPPRESS)
+    parser.add_argument("--epochs", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--keep-blas-env", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:
@@ -218,6 +262,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.worker:
+        return worker(args)
     forced = [v for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if v in os.environ]
     if forced and not args.keep_blas_env:  # OpenBLAS reads them at load time: start afresh
         env = {k: v for k, v in os.environ.items() if k not in forced}
@@ -229,7 +275,7 @@ def main(argv=None):
     torch.set_num_threads(args.torch_threads)
     info = machine_info()
     peaks = [matmul_peak()]
-    results = {name: run_network(name, NETWORKS[name], data, args) for name in args.networks}
+    results = {name: run_network(name, data, args) for name in args.networks}
     peaks.append(matmul_peak())
     info["load_average_end"] = os.getloadavg()[0]
     print("\n".join(report(results, info, max(peaks), data, args)))

@@ -99,18 +99,9 @@ class NeuralNetwork:
             check.fraction("dropout", dropout),
             bool(batch_norm),
         )
-        self._setup(
-            layers,
-            check.positive_int("input_size", input_size),
-            learning_rate=learning_rate,
-            optimizer=optimizer,
-            l2=l2,
-            l1=l1,
-            dtype=dtype,
-            seed=seed,
-            class_names=class_names,
-            image_shape=image_shape,
-        )
+        size = check.positive_int("input_size", input_size)
+        self._setup(layers, size, learning_rate, optimizer, l2, l1, dtype, seed, class_names,
+                    image_shape)  # fmt: skip
 
     @classmethod
     def from_layers(
@@ -138,36 +129,14 @@ class NeuralNetwork:
             net = NeuralNetwork.from_layers([Dense(128), ReLU(), Dense(10)], 784, seed=0)
         """
         net = cls.__new__(cls)
-        net._setup(
-            layers,
-            input_shape,
-            learning_rate=learning_rate,
-            optimizer=optimizer,
-            l2=l2,
-            l1=l1,
-            dtype=dtype,
-            seed=seed,
-            class_names=class_names,
-            image_shape=image_shape,
-        )
+        net._setup(layers, input_shape, learning_rate, optimizer, l2, l1, dtype, seed,
+                   class_names, image_shape)  # fmt: skip
         return net
 
     # -- construction ---------------------------------------------------------------------------
 
-    def _setup(
-        self,
-        layers,
-        input_shape,
-        *,
-        learning_rate,
-        optimizer,
-        l2,
-        l1,
-        dtype,
-        seed,
-        class_names,
-        image_shape,
-    ):
+    def _setup(self, layers, input_shape, learning_rate, optimizer, l2, l1, dtype, seed,
+               class_names, image_shape):  # fmt: skip
         """Check the keywords, chain the layers' shapes, lay out and initialise the parameters."""
         self.layers = check.layer_list(layers, Layer)
         self.input_shape = check.input_shape(input_shape)

@@ -58,7 +58,9 @@ def naive_conv_grads(X, W, dY, stride, pads):
     Xp = np.pad(X, ((0, 0), (top, bottom), (left, right), (0, 0)))
     dXp, dW = np.zeros_like(Xp), np.zeros_like(W)
     kh, kw = W.shape[:2]
-    for p, q, i, j in itertools.product(range(dY.shape[1]), range(dY.shape[2]), range(kh), range(kw)):
+    for p, q, i, j in itertools.product(
+        range(dY.shape[1]), range(dY.shape[2]), range(kh), range(kw)
+    ):
         x = Xp[:, p * sh + i, q * sw + j, :]  # (n, c)
         dW[i, j] += x.T @ dY[:, p, q, :]
         dXp[:, p * sh + i, q * sw + j, :] += dY[:, p, q, :] @ W[i, j].T
@@ -140,8 +142,10 @@ def test_first_layer_skips_the_input_gradient():
     np.testing.assert_allclose(layer.db, db_ref, rtol=1e-10)
 
 
-@pytest.mark.parametrize("init, std", [("he", lambda i, o: np.sqrt(2 / i)),
-                                       ("xavier_normal", lambda i, o: np.sqrt(2 / (i + o)))])
+@pytest.mark.parametrize(
+    "init, std",
+    [("he", lambda i, o: np.sqrt(2 / i)), ("xavier_normal", lambda i, o: np.sqrt(2 / (i + o)))],
+)
 def test_initial_weights_count_the_fans_as_keras(init, std):
     layer = standalone(Conv2D(64, 3, init=init), (8, 8, 32))
     fan_in, fan_out = 3 * 3 * 32, 3 * 3 * 64
@@ -188,8 +192,12 @@ def check_gradients(layer, X, params=()):
 
 @pytest.mark.parametrize(
     "kernel, stride, padding, shape",
-    [(3, 1, "valid", (6, 5, 2)), ((3, 2), 2, 1, (7, 6, 3)), (4, 1, "same", (5, 6, 1)),
-     (2, (1, 2), (2, 1), (4, 5, 2))],
+    [
+        (3, 1, "valid", (6, 5, 2)),
+        ((3, 2), 2, 1, (7, 6, 3)),
+        (4, 1, "same", (5, 6, 1)),
+        (2, (1, 2), (2, 1), (4, 5, 2)),
+    ],
 )
 def test_conv_gradients_match_finite_differences(kernel, stride, padding, shape):
     rng = np.random.default_rng(6)
@@ -284,7 +292,11 @@ def test_config_round_trip(layer):
 
 def test_config_kinds_and_values():
     assert Conv2D(20, 5).config() == {
-        "kind": "conv2d", "filters": 20, "kernel_size": 5, "stride": 1, "padding": "valid",
+        "kind": "conv2d",
+        "filters": 20,
+        "kernel_size": 5,
+        "stride": 1,
+        "padding": "valid",
         "init": "he",
     }
     assert Conv2D(2, (3, 2), padding=(1, 1)).config()["kernel_size"] == [3, 2]
@@ -320,8 +332,16 @@ def test_bad_settings_raise_clear_errors(make, message):
     "layer, shape, message",
     [
         (Conv2D(4, 5), (3, 3, 1), "kernel 5x5 is larger than its padded input 3x3"),
-        (Conv2D(4, (3, 7), padding=1), (4, 4, 2), r"kernel 3x7 is larger than its padded input 6x6 \(input 4x4x2"),
-        (Conv2D(4, 3), (784,), r"needs image samples \(height, width, channels\), got shape \(784,\)"),
+        (
+            Conv2D(4, (3, 7), padding=1),
+            (4, 4, 2),
+            r"kernel 3x7 is larger than its padded input 6x6 \(input 4x4x2",
+        ),
+        (
+            Conv2D(4, 3),
+            (784,),
+            r"needs image samples \(height, width, channels\), got shape \(784,\)",
+        ),
         (MaxPool2D(4), (3, 5, 2), "MaxPool2D window 4x4 is larger than its input 3x5x2"),
         (GlobalAvgPool2D(), (10,), "GlobalAvgPool2D needs image samples"),
     ],

@@ -3,14 +3,21 @@
 A window of ``ph x pw`` positions moves by ``stride`` (by default the window size, so windows
 tile the image; a last row or column that no window reaches is dropped, as in Keras and
 PyTorch). Every layer here works on the ``ph*pw`` strided views "element ``(i, j)`` of every
-window" (:func:`~barenet.nn.conv.window_slice`): a loop over window offsets, never over pixels.
+window" (:func:`window_slice`): a loop over window offsets, never over pixels.
 """
 
 import numpy as np
 
 from barenet.errors import BarenetError
-from barenet.nn.conv import as_config, image_shape, int_pair, window_slice
+from barenet.nn.conv import as_config, image_shape, int_pair
 from barenet.nn.layers import Layer
+
+
+def window_slice(X, i, j, out_hw, stride):
+    """``X[:, i + stride_h * p, j + stride_w * q, :]`` for every output position ``(p, q)``:
+    the element at offset ``(i, j)`` of every window, a ``(B, OH, OW, C)`` view."""
+    (oh, ow), (sh, sw) = out_hw, stride
+    return X[:, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw]
 
 
 class Pool2D(Layer):
