@@ -13,15 +13,16 @@ The networks, the same in both systems (PyTorch in NCHW, barenet channels last):
 - "modern": 3x3 convolutions 32-32-pool-64-64-pool, then Dense(256), ReLU, Dense(10), with
   zero padding "same" as Keras's examples write it.
 
-Both train with SGD, momentum 0.9, learning rate 0.05, batch 64, float32, the same random order
-of barenet's 50,000 training images (drawn from the round's seed and given to both), no validation pass. PyTorch runs with ``--torch-threads`` (2) threads; NumPy's OpenBLAS
-with its default. In each round each system runs in a fresh process of its own (in one process,
-the idle threads of one library keep spinning and take the cores from the other): 20 batches of
-warm-up, then one timed epoch; the order of the systems alternates between rounds, so that a slow
-patch of this shared machine falls on both alike. The table gives the median seconds per epoch and barenet's
-speed as a multiple of PyTorch's (PyTorch's time / barenet's), and the time to predict the 10,000
-test images (median of 5). The machine's float32 matmul rate (2048^3) is measured before and
-after, and the better one printed beside the times.
+Both train with SGD, momentum 0.9, learning rate 0.05, batch 64, float32, the same random
+order of barenet's 50,000 training images (drawn from the round's seed and given to both), no
+validation pass. PyTorch runs with ``--torch-threads`` (2) threads; NumPy's OpenBLAS with its
+default. In each round each system runs in a fresh process of its own (in one process, the idle
+threads of one library keep spinning and take the cores from the other): 20 batches of warm-up,
+then one timed epoch; the order of the systems alternates between rounds, so that a slow patch
+of this shared machine falls on both alike. The table gives the median seconds per epoch and
+barenet's speed as a multiple of PyTorch's (PyTorch's time / barenet's), and the time to
+predict the 10,000 test images (median of 5). The machine's float32 matmul rate (2048^3) is
+measured before and after, and the better one printed beside the times.
 
 Like benchmarks/train_speed.py, the script restarts itself without OPENBLAS_CORETYPE and
 OPENBLAS_L2_SIZE (which make NumPy's OpenBLAS skip its AVX-512 kernels on these machines) unless
