@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from systems import load_data, machine_info, matmul_peak  # noqa: E402  (beside this file)
+from systems import load_data, machine_info, matmul_peak, use_processor_kernels  # noqa: E402  (beside this file)
 
 from barenet import NeuralNetwork  # noqa: E402
 from barenet.nn import parse_layers  # noqa: E402
@@ -265,11 +265,8 @@ def main(argv=None):
     args = parse_args(argv)
     if args.worker:
         return worker(args)
-    forced = [v for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if v in os.environ]
-    if forced and not args.keep_blas_env:  # OpenBLAS reads them at load time: start afresh
-        env = {k: v for k, v in os.environ.items() if k not in forced}
-        log(f"restarting without {' and '.join(forced)} (see --keep-blas-env)")
-        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    if not args.keep_blas_env:
+        use_processor_kernels()
     data = load_data(args.data_dir, args.n_train)
     import torch
 

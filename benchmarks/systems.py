@@ -173,6 +173,16 @@ def make_systems(data, args, with_sklearn=True):
 # -- the machine ----------------------------------------------------------------------------------
 
 
+def use_processor_kernels():
+    """Restart this script without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, when set, so that
+    NumPy's OpenBLAS runs the kernels it picks for the processor (it reads them at load time)."""
+    forced = [v for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if v in os.environ]
+    if forced:
+        env = {k: v for k, v in os.environ.items() if k not in forced}
+        print(f"restarting without {' and '.join(forced)} (see --keep-blas-env)", file=sys.stderr)
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+
 def cpu_model():
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -47,7 +47,14 @@ LARGE = (784, 800, 800, 10)
 LEARNING_RATES = {"sgd": 0.01, "adam": 0.001}
 N_CLASSES = 10
 
-from systems import Barenet, load_data, machine_info, make_systems, matmul_peak  # noqa: E402  (beside this file)
+from systems import (  # noqa: E402  (beside this file)
+    Barenet,
+    load_data,
+    machine_info,
+    make_systems,
+    matmul_peak,
+    use_processor_kernels,
+)
 
 # -- timing ---------------------------------------------------------------------------------------
 
@@ -368,11 +375,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    forced = [v for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if v in os.environ]
-    if forced and not args.keep_blas_env:  # OpenBLAS reads them at load time: start afresh
-        env = {k: v for k, v in os.environ.items() if k not in forced}
-        log(f"restarting without {' and '.join(forced)} (see --keep-blas-env)")
-        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    if not args.keep_blas_env:
+        use_processor_kernels()
     data = load_data(args.data_dir, args.n_train)
     make_systems(data, args)  # sets PyTorch's thread count before it is recorded
     info = machine_info()

@@ -19,7 +19,7 @@ FLOORS = [
     ),
     ("parts", ["nn", "optim"]),
     ("loop", ["train"]),
-    ("model", ["network"]),
+    ("model", ["network", "anatomy", "prediction"]),
     ("studies", ["experiments", "viz"]),
     ("faces", ["cli", "serve", "sklearn", "__init__", "__main__"]),
 ]

@@ -5,6 +5,7 @@ import pytest
 
 from barenet import NeuralNetwork, load_and_preprocess_mnist, load_model
 from barenet.nn import parse_layers
+from tests.nn.layer_check import numeric_input_gradient
 
 SMALL_CNN = "conv8x3 relu pool2 conv16x3 relu pool2 flatten dense32 relu dense10"
 
@@ -86,13 +87,7 @@ def test_the_input_gradient_of_a_cnn_matches_finite_differences():
     )
     rng = np.random.default_rng(0)
     x, y = rng.random((2, 36)), np.array([1, 3])
-    gradient, eps = net.input_gradient(x, y), 1e-6
-    numeric = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += eps
-        down[i] -= eps
-        numeric[i] = (net.evaluate(up, y)["loss"] - net.evaluate(down, y)["loss"]) / (2 * eps)
+    gradient, numeric = net.input_gradient(x, y), numeric_input_gradient(net, x, y)
     np.testing.assert_allclose(gradient, numeric, rtol=1e-6, atol=1e-10)
 
 

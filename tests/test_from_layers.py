@@ -7,6 +7,7 @@ import pytest
 from barenet import BarenetError, NeuralNetwork, load_model
 from barenet.nn import GELU, BatchNorm, Dense, Dropout, Flatten, ReLU, Tanh
 from barenet.train.trainer import Trainer
+from tests.nn.layer_check import numeric_input_gradient
 
 RNG = np.random.default_rng(0)
 X = RNG.random((64, 12), dtype=np.float32)
@@ -107,13 +108,7 @@ def test_input_gradient_matches_finite_differences(batch_norm):
     )
     net.train(X, Y, epochs=1, batch_size=8, verbose=False)  # running statistics move
     x, y = X[:2].astype(np.float64), Y[:2]
-    gradient, eps = net.input_gradient(x, y), 1e-6
-    numeric = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += eps
-        down[i] -= eps
-        numeric[i] = (net.evaluate(up, y)["loss"] - net.evaluate(down, y)["loss"]) / (2 * eps)
+    gradient, numeric = net.input_gradient(x, y), numeric_input_gradient(net, x, y)
     np.testing.assert_allclose(gradient, numeric, rtol=1e-5, atol=1e-9)
 
 

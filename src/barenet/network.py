@@ -15,23 +15,22 @@ import math
 import numpy as np
 
 from barenet import validation as check
-from barenet.errors import BarenetError
+from barenet.anatomy import Anatomy
 from barenet.files.modelfile import load_network, save_network
-from barenet.nn.activations import ACTIVATIONS, Activation
+from barenet.nn.activations import ACTIVATIONS
+from barenet.nn.buffers import bind_flat, chain_shapes
 from barenet.nn.init import INITIALIZERS
-from barenet.nn.layers import BatchNorm, Dense, Dropout, Layer
-from barenet.nn.losses import cross_entropy, softmax, softmax_cross_entropy
+from barenet.nn.layers import Layer
+from barenet.nn.losses import softmax_cross_entropy
 from barenet.nn.penalties import WeightPenalty
-from barenet.nn.stack import describe_layers, layer_from_config, mlp_layers
+from barenet.nn.stack import layer_from_config, mlp_layers
 from barenet.optim.optimizers import get_optimizer
+from barenet.prediction import Prediction
 from barenet.train.fit import fit
 from barenet.train.record import TrainingRecord
 
-CHUNK_VALUES = 1 << 22  # values of the widest layer per prediction chunk: bounds memory
-MAX_CHUNK = 16384  # rows per forward pass at prediction time, at most: keeps BLAS busy
 
-
-class NeuralNetwork:
+class NeuralNetwork(Anatomy, Prediction):
     """A classifier made of layers, with a softmax output and the cross-entropy loss.
 
     Parameters
@@ -140,7 +139,7 @@ class NeuralNetwork:
         """Check the keywords, chain the layers' shapes, lay out and initialise the parameters."""
         self.layers = check.layer_list(layers, Layer)
         self.input_shape = check.input_shape(input_shape)
-        self.output_size = self._chain_shapes()
+        self.output_size = chain_shapes(self.layers, self.input_shape)
         self.input_size = math.prod(self.input_shape)
         self.l2 = check.positive_float("l2", l2, allow_zero=True)
         self.l1 = check.positive_float("l1", l1, allow_zero=True)
@@ -162,44 +161,12 @@ class NeuralNetwork:
             layer.initialize(self.rng)
             layer.rng = self.rng
 
-    def _chain_shapes(self):
-        """Give each layer its input shape; returns the number of classes (the last width).
-
-        Layers up to the first one with parameters need no ``dL/dX``: nobody uses the
-        gradient with respect to the images during training, and skipping it saves work.
-        """
-        shape = self.input_shape
-        for layer in self.layers:
-            shape = layer.build(shape)
-        needs = False
-        for layer in self.layers:
-            layer.input_grad = needs
-            needs = needs or bool(layer.param_shapes())
-        if len(shape) != 1 or shape[0] < 2:
-            raise BarenetError(
-                f"the last layer must give one score per class (at least 2), got outputs of "
-                f"shape {shape}: end with Flatten() and Dense(n_classes)"
-            )
-        return shape[0]
-
     def _allocate(self):
-        """One flat buffer for all parameters, one for all gradients, views handed to layers."""
-        shapes = [layer.param_shapes() for layer in self.layers]
-        total = sum(int(np.prod(shape)) for s in shapes for shape, _ in s.values())
-        self.params = np.zeros(total, self.dtype)
-        self.grads = np.zeros(total, self.dtype)
-        self.decay_mask = np.zeros(total, self.dtype)
-        self._slices, offset = {}, 0
-        for i, (layer, layer_shapes) in enumerate(zip(self.layers, shapes)):
-            views, grad_views = {}, {}
-            for name, (shape, decay) in layer_shapes.items():
-                size = int(np.prod(shape))
-                views[name] = self.params[offset : offset + size].reshape(shape)
-                grad_views[name] = self.grads[offset : offset + size].reshape(shape)
-                self.decay_mask[offset : offset + size] = decay
-                self._slices[f"layers.{i}.{name}"] = slice(offset, offset + size)
-                offset += size
-            layer.bind(views, grad_views)
+        """Lay the parameters out in one flat buffer (:mod:`barenet.nn.buffers`), and set up
+        the optimizer and the penalties over it."""
+        flat = bind_flat(self.layers, self.dtype)
+        self.params, self.grads, self.decay_mask = flat.params, flat.grads, flat.decay_mask
+        self._slices = flat.slices
         self.optimizer.setup(self.params, self.decay_mask)
         self.penalty = WeightPenalty(self.l2, self.l1, self.decay_mask)
 
@@ -247,64 +214,6 @@ class NeuralNetwork:
     def learning_rate(self, value):
         self.base_learning_rate = check.positive_float("learning_rate", value)
         self.optimizer.learning_rate = self.base_learning_rate
-
-    @property
-    def n_parameters(self):
-        """Number of trainable parameters (weights, biases, batch-norm scales and shifts)."""
-        return self.params.size
-
-    @property
-    def hidden_sizes(self):
-        """Widths of the Dense layers before the last (the original project's ``hidden_sizes``)."""
-        return [layer.units for layer in self.layers if isinstance(layer, Dense)][:-1]
-
-    @property
-    def activation(self):
-        """Name of the first activation layer (the hidden activation of an MLP), or None."""
-        return next((la.kind for la in self.layers if isinstance(la, Activation)), None)
-
-    @property
-    def init(self):
-        """Initialisation of the first Dense layer, or None."""
-        return next((la.init for la in self.layers if isinstance(la, Dense)), None)
-
-    @property
-    def dropout(self):
-        """Rate of the first Dropout layer (0.0 without one)."""
-        return next((la.rate for la in self.layers if isinstance(la, Dropout)), 0.0)
-
-    @property
-    def batch_norm(self):
-        """Whether any layer is a BatchNorm."""
-        return any(isinstance(la, BatchNorm) for la in self.layers)
-
-    @property
-    def is_mlp(self):
-        """True for a fully connected network on flat inputs, as the original signature builds
-        (Dense, activations, dropout, batch norm): what ``hidden_sizes`` describes."""
-        plain = (Dense, Activation, Dropout, BatchNorm)
-        return len(self.input_shape) == 1 and all(isinstance(la, plain) for la in self.layers)
-
-    def describe(self):
-        """The layer stack in a line: ``dense128 relu dense64 relu dense10``."""
-        return describe_layers(self.layers)
-
-    def layer_names(self):
-        """``["dense_0", "relu_1", ...]``: one name per layer, as :meth:`activations` keys them."""
-        return [f"{layer.kind}_{i}" for i, layer in enumerate(self.layers)]
-
-    def named_arrays(self):
-        """``{"layers.<i>.<name>": array}``: every parameter and state array, as views."""
-        arrays = {}
-        for i, layer in enumerate(self.layers):
-            for name, value in {**layer.params, **layer.state()}.items():
-                arrays[f"layers.{i}.{name}"] = value
-        return arrays
-
-    def parameter_slices(self):
-        """``{"layers.<i>.<name>": slice}``: where each parameter lies in the flat ``params``
-        (and ``grads``, and the gradient of :meth:`loss_and_gradient`)."""
-        return dict(self._slices)
 
     # -- the training spine: forward, backward, backprop ----------------------------------------
 
@@ -386,25 +295,6 @@ class NeuralNetwork:
             outputs[name] = X.copy()
         return outputs
 
-    def _chunk_rows(self):
-        """Rows per prediction pass, so that the widest layer holds about CHUNK_VALUES values."""
-        widest = max(math.prod(layer.output_shape) for layer in self.layers)
-        return int(np.clip(CHUNK_VALUES // max(widest, self.input_size), 64, MAX_CHUNK))
-
-    def _logits(self, X):
-        """Logits for a validated ``X`` of any length, computed in chunks; a new array."""
-        out = np.empty((len(X), self.output_size), self.dtype)
-        step = self._chunk_rows()
-        for start in range(0, len(X), step):
-            out[start : start + step] = self.forward(X[start : start + step])
-        return out
-
-    def loss_and_accuracy(self, X, y):
-        """``(mean cross-entropy, accuracy)`` on checked data, in prediction mode."""
-        logits = self._logits(X)
-        accuracy = float(np.mean(logits.argmax(axis=1) == y))
-        return cross_entropy(logits, y), accuracy
-
     # -- the original project's API -------------------------------------------------------------
 
     def train(
@@ -457,39 +347,6 @@ class NeuralNetwork:
         options.update(clip_norm=clip_norm, callbacks=callbacks, progress=progress)
         options.update(checkpoint=checkpoint, resume=resume)
         return fit(self, X, y, X_val, y_val, epochs=epochs, batch_size=batch_size, **options)
-
-    def predict_proba(self, X):
-        """Class probabilities ``(n_samples, output_size)``; each row sums to 1."""
-        return softmax(self._checked_logits(self._check_features(X, finite=False)))
-
-    def predict(self, X):
-        """Predicted class labels ``(n_samples,)``."""
-        return self._checked_logits(self._check_features(X, finite=False)).argmax(axis=1)
-
-    def calculate_accuracy(self, X, y):
-        """Fraction of samples whose predicted class equals the label (a float in [0, 1])."""
-        X, y = self._check_data(X, y, finite=False)
-        return float(np.mean(self._checked_logits(X).argmax(axis=1) == y))
-
-    def evaluate(self, X, y):
-        """``{"loss": mean cross-entropy, "accuracy": fraction correct}`` on ``(X, y)``."""
-        X, y = self._check_data(X, y, finite=False)
-        logits = self._checked_logits(X)
-        accuracy = float(np.mean(logits.argmax(axis=1) == y))
-        return {"loss": cross_entropy(logits, y), "accuracy": accuracy}
-
-    def _checked_logits(self, X, name="X"):
-        """Logits of ``X``, which has not been tested for NaN: a NaN or infinite input makes
-        the logits non-finite, so testing them (10 numbers a row, not 784) finds it."""
-        with np.errstate(invalid="ignore", over="ignore"):  # reported below, by name
-            logits = self._logits(X)
-        if not np.isfinite(logits).all():
-            check.require_finite(X, name)
-            raise check.DataError(
-                f"{name} has values too large for this network (largest "
-                f"{np.abs(X).max():g}): the outputs overflowed"
-            )
-        return logits
 
     def _check_features(self, X, name="X", finite=True):
         return check.features(X, self.input_size, self.dtype, name, finite, self.input_shape)

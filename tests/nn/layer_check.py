@@ -55,3 +55,14 @@ def check_layer(layer, input_shape, batch=3, training=True, eps=1e-6, seed=0):
         a, n = analytic[name], numeric
         errors[name] = np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-30)
     return errors
+
+
+def numeric_input_gradient(net, X, y, eps=1e-6):
+    """``dL/dX`` of a network's mean loss in prediction mode, by centred differences."""
+    numeric = np.zeros_like(X)
+    for i in np.ndindex(X.shape):
+        up, down = X.copy(), X.copy()
+        up[i] += eps
+        down[i] -= eps
+        numeric[i] = (net.evaluate(up, y)["loss"] - net.evaluate(down, y)["loss"]) / (2 * eps)
+    return numeric

@@ -8,7 +8,7 @@ import pytest
 from barenet import NeuralNetwork
 from barenet.data.datasets import FASHION_MNIST
 from barenet.errors import BarenetError, DataError
-from barenet.viz import plots
+from barenet.viz import plots, weights
 from barenet.viz.plots import plot_history, plot_predictions
 
 RNG = np.random.default_rng(0)
@@ -114,6 +114,7 @@ def drawn(monkeypatch):
         return save(fig, path)
 
     monkeypatch.setattr(plots, "_save", keep)
+    monkeypatch.setattr(weights, "_save", keep)  # the weight figures save through the same
     return kept
 
 
@@ -209,18 +210,18 @@ def test_confident_mistakes_grid_and_the_no_mistake_case(tmp_path):
 
 def test_first_layer_weights_from_a_network_or_a_matrix(tmp_path):
     net = NeuralNetwork(784, [64, 10], 10, seed=0)
-    assert size(plots.plot_first_layer_weights(net, tmp_path / "w.png")) == (960, 1032)
-    path = plots.plot_first_layer_weights(RNG.random((784, 9)), tmp_path / "w9.png")
+    assert size(weights.plot_first_layer_weights(net, tmp_path / "w.png")) == (960, 1032)
+    path = weights.plot_first_layer_weights(RNG.random((784, 9)), tmp_path / "w9.png")
     assert size(path) == (360, 432)
     with pytest.raises(BarenetError, match="90 first-layer inputs are not a square image"):
-        plots.plot_first_layer_weights(RNG.random((90, 9)), tmp_path / "bad.png")
+        weights.plot_first_layer_weights(RNG.random((90, 9)), tmp_path / "bad.png")
     with pytest.raises(BarenetError, match=r"= 90 first-layer inputs, got \(9, 9\)"):
-        plots.plot_first_layer_weights(RNG.random((90, 9)), tmp_path / "bad.png", 9, (9, 9))
+        weights.plot_first_layer_weights(RNG.random((90, 9)), tmp_path / "bad.png", 9, (9, 9))
 
 
 def test_first_layer_weights_of_an_8x8_network_are_8x8_images(tmp_path, drawn):
     net = NeuralNetwork(64, [16], 10, seed=0)
-    assert size(plots.plot_first_layer_weights(net, tmp_path / "w.png")) == (480, 552)
+    assert size(weights.plot_first_layer_weights(net, tmp_path / "w.png")) == (480, 552)
     images = [ax.get_images()[0].get_array() for ax in drawn[0].axes]
     assert len(images) == 16 and all(image.shape == (8, 8) for image in images)
     np.testing.assert_allclose(images[3], net.named_arrays()["layers.0.W"][:, 3].reshape(8, 8))
@@ -228,10 +229,10 @@ def test_first_layer_weights_of_an_8x8_network_are_8x8_images(tmp_path, drawn):
 
 def test_first_layer_weights_follow_the_networks_oblong_image_shape(tmp_path, drawn):
     net = NeuralNetwork(60, [4], 10, image_shape=(6, 10), seed=0)
-    plots.plot_first_layer_weights(net, tmp_path / "w.png")
+    weights.plot_first_layer_weights(net, tmp_path / "w.png")
     assert drawn[0].axes[0].get_images()[0].get_array().shape == (6, 10)
     W = RNG.random((60, 4))
-    plots.plot_first_layer_weights(W, tmp_path / "m.png", image_shape=(10, 6))
+    weights.plot_first_layer_weights(W, tmp_path / "m.png", image_shape=(10, 6))
     assert drawn[1].axes[0].get_images()[0].get_array().shape == (10, 6)
 
 
@@ -290,7 +291,7 @@ def small_cnn(line="conv6x3 relu pool2 flatten dense8 relu", input_shape=(28, 28
 
 def test_conv_filters_are_one_grey_panel_per_filter_on_one_symmetric_scale(tmp_path, drawn):
     net = small_cnn()
-    path = plots.plot_conv_filters(net, tmp_path / "f.png")
+    path = weights.plot_conv_filters(net, tmp_path / "f.png")
     assert size(path) == (288, 360)  # 3 x 3 cells of 0.8 inch plus a 0.6-inch headline
     axes = drawn[0].axes
     images = [image for ax in axes for image in ax.get_images()]
@@ -306,7 +307,7 @@ def test_conv_filters_are_one_grey_panel_per_filter_on_one_symmetric_scale(tmp_p
 
 def test_conv_filters_over_several_channels_show_their_mean_and_n_limits_them(tmp_path, drawn):
     net = small_cnn("conv4x3 relu conv5x2 relu flatten", (10, 10, 3))
-    plots.plot_conv_filters(net, tmp_path / "f.png", n=3)
+    weights.plot_conv_filters(net, tmp_path / "f.png", n=3)
     images = [image for ax in drawn[0].axes for image in ax.get_images()]
     assert len(images) == 3 and len(drawn[0].axes) == 4
     np.testing.assert_allclose(images[2].get_array(), net.layers[0].W[:, :, :, 2].mean(axis=2))
@@ -315,16 +316,16 @@ def test_conv_filters_over_several_channels_show_their_mean_and_n_limits_them(tm
 
 def test_conv_filters_of_a_fully_connected_network_are_refused(tmp_path):
     with pytest.raises(BarenetError, match="needs a network with a Conv2D layer.*dense16"):
-        plots.plot_conv_filters(NeuralNetwork(784, [16], 10, seed=0), tmp_path / "f.png")
+        weights.plot_conv_filters(NeuralNetwork(784, [16], 10, seed=0), tmp_path / "f.png")
     with pytest.raises(BarenetError, match="needs a network with a Conv2D layer"):
-        plots.plot_conv_filters(RNG.random((3, 3, 1, 4)), tmp_path / "f.png")
+        weights.plot_conv_filters(RNG.random((3, 3, 1, 4)), tmp_path / "f.png")
     assert not (tmp_path / "f.png").exists()
 
 
 def test_feature_maps_show_the_image_then_each_conv_and_pool_layers_channels(tmp_path, drawn):
     net = small_cnn("conv10x3 relu pool2 conv3x3 relu avgpool2 flatten dense8 relu")
     image = digits(1)[0]
-    path = plots.plot_feature_maps(net, image.ravel(), tmp_path / "m.png", title="one digit")
+    path = weights.plot_feature_maps(net, image.ravel(), tmp_path / "m.png", title="one digit")
     assert read_png(path).shape[:2] == size(path)[::-1]
     fig = drawn[0]
     blocks = fig.subfigs
@@ -350,22 +351,22 @@ def test_feature_maps_show_the_image_then_each_conv_and_pool_layers_channels(tmp
 
 def test_feature_maps_show_at_most_channels_per_layer_and_check_the_image(tmp_path, drawn):
     net = small_cnn("conv20x5s2 relu flatten")
-    plots.plot_feature_maps(net, digits(1), tmp_path / "m.png", channels=12)
+    weights.plot_feature_maps(net, digits(1), tmp_path / "m.png", channels=12)
     conv = drawn[0].subfigs[1]
     assert conv.get_suptitle() == "conv2d_0 (conv20x5s2): 12 x 12 x 20, first 12 of 20 channels"
     assert len([im for ax in conv.axes for im in ax.get_images()]) == 12
     with pytest.raises(DataError, match=r"one image of 784 values \(28, 28, 1\)"):
-        plots.plot_feature_maps(net, digits(2), tmp_path / "two.png")
+        weights.plot_feature_maps(net, digits(2), tmp_path / "two.png")
     with pytest.raises(BarenetError, match="needs a network with convolution or pooling"):
-        plots.plot_feature_maps(NeuralNetwork(784, [8], 10, seed=0), digits(1), tmp_path / "x")
+        weights.plot_feature_maps(NeuralNetwork(784, [8], 10, seed=0), digits(1), tmp_path / "x")
 
 
 def test_first_layer_weights_need_a_first_dense_layer_on_the_pixels(tmp_path, drawn):
     with pytest.raises(BarenetError, match="starts with 'conv6x3'.*use plot_conv_filters"):
-        plots.plot_first_layer_weights(small_cnn(), tmp_path / "w.png")
-    assert plots.first_layer_weights(small_cnn()) is None
+        weights.plot_first_layer_weights(small_cnn(), tmp_path / "w.png")
+    assert weights.first_layer_weights(small_cnn()) is None
     flat_first = small_cnn("flatten dense9 relu")  # Flatten then Dense: weights per pixel
-    plots.plot_first_layer_weights(flat_first, tmp_path / "w.png")
+    weights.plot_first_layer_weights(flat_first, tmp_path / "w.png")
     assert len(drawn[0].axes) == 9
     np.testing.assert_allclose(
         drawn[0].axes[2].get_images()[0].get_array(), flat_first.layers[1].W[:, 2].reshape(28, 28)

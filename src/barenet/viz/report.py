@@ -16,16 +16,18 @@ from barenet.files.archive import atomic_write_bytes
 from barenet.metrics import classification_report, format_classification_report
 from barenet.network import NeuralNetwork, load_model
 from barenet.viz.plots import (
-    first_conv_layer,
-    first_layer_weights,
     plot_confident_mistakes,
     plot_confusion_matrix,
-    plot_conv_filters,
-    plot_feature_maps,
-    plot_first_layer_weights,
     plot_history,
     plot_per_class_metrics,
     plot_predictions,
+)
+from barenet.viz.weights import (
+    first_conv_layer,
+    first_layer_weights,
+    plot_conv_filters,
+    plot_feature_maps,
+    plot_first_layer_weights,
 )
 
 STYLE = """
