@@ -30,6 +30,7 @@ from barenet.errors import (
     DataNotFoundError,
     DivergenceError,
     ModelFileError,
+    ModelFileNotFoundError,
 )
 from barenet.network import NeuralNetwork, load_model
 from barenet.optim.optimizers import SGD, Adam, AdamW, RMSprop
@@ -50,6 +51,7 @@ __all__ = [
     "DataNotFoundError",
     "DivergenceError",
     "ModelFileError",
+    "ModelFileNotFoundError",
     "NeuralNetwork",
     "RMSprop",
     "data_home",

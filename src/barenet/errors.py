@@ -18,6 +18,10 @@ class ModelFileError(BarenetError):
     """A model or checkpoint file cannot be loaded: not a model file, a pickle, damaged..."""
 
 
+class ModelFileNotFoundError(ModelFileError, FileNotFoundError):
+    """The model or checkpoint file does not exist (``except FileNotFoundError`` catches it)."""
+
+
 class DataNotFoundError(DataError, FileNotFoundError):
     """The MNIST files are not where barenet looked and could not be downloaded."""
 

@@ -3,7 +3,8 @@
 ``NeuralNetwork.from_layers([Dense(128), ReLU(), Dense(10)], input_shape=784)`` builds any stack
 of :mod:`barenet.nn` layers; ``NeuralNetwork(784, [128, 64], 10)``, the original project's
 signature, builds ``Dense -> ReLU -> Dense -> ReLU -> Dense`` through the same path. A softmax
-cross-entropy loss sits on top. All weights and biases live in ``self.params``, one contiguous
+cross-entropy loss sits on top (or, with ``loss="mse"``, squared error on the raw outputs, for
+regression). All weights and biases live in ``self.params``, one contiguous
 array, and their gradients in ``self.grads`` with the same layout; each layer sees views into
 both. The training spine is public: :meth:`forward`, :meth:`backward`, :meth:`backprop`; the
 loop that calls them is :class:`barenet.train.trainer.Trainer`, file I/O is in
@@ -21,7 +22,7 @@ from barenet.nn.activations import ACTIVATIONS
 from barenet.nn.buffers import bind_flat, chain_shapes
 from barenet.nn.init import INITIALIZERS
 from barenet.nn.layers import Layer
-from barenet.nn.losses import softmax_cross_entropy
+from barenet.nn.losses import LOSSES
 from barenet.nn.penalties import WeightPenalty
 from barenet.nn.stack import layer_from_config, mlp_layers
 from barenet.optim.optimizers import get_optimizer
@@ -31,14 +32,17 @@ from barenet.train.record import TrainingRecord
 
 
 class NeuralNetwork(Anatomy, Prediction):
-    """A classifier made of layers, with a softmax output and the cross-entropy loss.
+    """A classifier made of layers, with a softmax output and the cross-entropy loss; or, with
+    ``loss="mse"``, a regressor whose outputs are the last layer's, scored by squared error.
 
     Parameters
     ----------
     input_size, hidden_sizes, output_size : int, list of int, int
         The layer widths (the original project's 784, [128, 64], 10).
-    learning_rate : float
-        Step size of the optimizer (0.01, the original project's).
+    learning_rate : float or None
+        Step size of the optimizer. None (the default) takes the optimizer's own: 0.01 for
+        ``sgd`` (the original project's), ``momentum`` and ``nesterov``; 0.001 for ``rmsprop``,
+        ``adam`` and ``adamw``.
     activation : str
         Hidden-layer activation by name: ``relu``, ``leaky_relu``, ``sigmoid``, ``tanh``,
         ``gelu``.
@@ -54,6 +58,10 @@ class NeuralNetwork(Anatomy, Prediction):
         Insert batch normalisation before each hidden activation.
     l2, l1 : float
         Weight penalties ``l2/2 * sum(W^2) + l1 * sum(|W|)`` on weights (not biases).
+    loss : str
+        ``cross_entropy`` (classification: softmax outputs, integer labels) or ``mse``
+        (regression: the outputs as they are, float targets ``(n,)`` or ``(n, output_size)``,
+        loss ``1/(2B) sum_i ||y_hat_i - y_i||^2``).
     dtype : str
         ``float32`` (default, fast) or ``float64``.
     seed : int or None
@@ -76,7 +84,7 @@ class NeuralNetwork(Anatomy, Prediction):
         input_size=784,
         hidden_sizes=(128, 64),
         output_size=10,
-        learning_rate=0.01,
+        learning_rate=None,
         *,
         activation="relu",
         init="xavier",
@@ -85,22 +93,24 @@ class NeuralNetwork(Anatomy, Prediction):
         batch_norm=False,
         l2=0.0,
         l1=0.0,
+        loss="cross_entropy",
         dtype="float32",
         seed=None,
         class_names=None,
         image_shape=None,
     ):
+        check.choice("loss", loss, LOSSES)
         layers = mlp_layers(
             check.hidden_sizes(hidden_sizes),
-            check.positive_int("output_size", output_size, minimum=2),
+            check.positive_int("output_size", output_size, minimum=1 if loss == "mse" else 2),
             check.choice("activation", activation, ACTIVATIONS),
             check.choice("init", init, INITIALIZERS),
             check.fraction("dropout", dropout),
             bool(batch_norm),
         )
         size = check.positive_int("input_size", input_size)
-        self._setup(layers, size, learning_rate, optimizer, l2, l1, dtype, seed, class_names,
-                    image_shape)  # fmt: skip
+        self._setup(layers, size, learning_rate, optimizer, l2, l1, loss, dtype, seed,
+                    class_names, image_shape)  # fmt: skip
 
     @classmethod
     def from_layers(
@@ -108,10 +118,11 @@ class NeuralNetwork(Anatomy, Prediction):
         layers,
         input_shape,
         *,
-        learning_rate=0.01,
+        learning_rate=None,
         optimizer="sgd",
         l2=0.0,
         l1=0.0,
+        loss="cross_entropy",
         dtype="float32",
         seed=None,
         class_names=None,
@@ -122,24 +133,28 @@ class NeuralNetwork(Anatomy, Prediction):
         ``input_shape`` is an int (features) or a tuple such as ``(28, 28, 1)`` (height, width,
         channels: inputs are then flat rows in that row-major order, or arrays of that shape).
         Each layer infers its input size from the one before; the last must give one score per
-        class. The keywords are those of :class:`NeuralNetwork`::
+        class (one value per output, for ``loss="mse"``). The keywords are those of
+        :class:`NeuralNetwork`::
 
             from barenet.nn import Dense, ReLU
             net = NeuralNetwork.from_layers([Dense(128), ReLU(), Dense(10)], 784, seed=0)
         """
         net = cls.__new__(cls)
-        net._setup(layers, input_shape, learning_rate, optimizer, l2, l1, dtype, seed,
+        net._setup(layers, input_shape, learning_rate, optimizer, l2, l1, loss, dtype, seed,
                    class_names, image_shape)  # fmt: skip
         return net
 
     # -- construction ---------------------------------------------------------------------------
 
-    def _setup(self, layers, input_shape, learning_rate, optimizer, l2, l1, dtype, seed,
+    def _setup(self, layers, input_shape, learning_rate, optimizer, l2, l1, loss, dtype, seed,
                class_names, image_shape):  # fmt: skip
         """Check the keywords, chain the layers' shapes, lay out and initialise the parameters."""
         self.layers = check.layer_list(layers, Layer)
         self.input_shape = check.input_shape(input_shape)
-        self.output_size = chain_shapes(self.layers, self.input_shape)
+        self.loss = check.choice("loss", loss, LOSSES)
+        self.output_size = chain_shapes(
+            self.layers, self.input_shape, 1 if self.is_regression else 2
+        )
         self.input_size = math.prod(self.input_shape)
         self.l2 = check.positive_float("l2", l2, allow_zero=True)
         self.l1 = check.positive_float("l1", l1, allow_zero=True)
@@ -150,9 +165,9 @@ class NeuralNetwork(Anatomy, Prediction):
             image_shape = self.input_shape[:2]
         self.image_shape = check.image_shape(image_shape, self.input_size)
         self.rng = np.random.default_rng(seed)
-        self.optimizer = get_optimizer(
-            optimizer, check.positive_float("learning_rate", learning_rate)
-        )
+        if learning_rate is not None:  # None: the optimizer's own default rate
+            learning_rate = check.positive_float("learning_rate", learning_rate)
+        self.optimizer = get_optimizer(optimizer, learning_rate)
         self.base_learning_rate = self.optimizer.learning_rate
         self.history = {}
         self.training_info = TrainingRecord()
@@ -188,6 +203,7 @@ class NeuralNetwork(Anatomy, Prediction):
             "layers": [layer.config() for layer in self.layers],
             "l2": self.l2,
             "l1": self.l1,
+            "loss": self.loss,
             "dtype": self.dtype.name,
             # The base rate, not the current one: a schedule may have decayed it to zero.
             "optimizer": {**self.optimizer.config(), "learning_rate": self.base_learning_rate},
@@ -204,6 +220,11 @@ class NeuralNetwork(Anatomy, Prediction):
         return cls.from_layers(layers, tuple(config.pop("input_shape")), **config)
 
     # -- what the network is --------------------------------------------------------------------
+
+    @property
+    def is_regression(self):
+        """True for ``loss="mse"``: the outputs are predictions, not class scores."""
+        return self.loss == "mse"
 
     @property
     def learning_rate(self):
@@ -239,16 +260,19 @@ class NeuralNetwork(Anatomy, Prediction):
         return dZ
 
     def backprop(self, X, y, count_correct=False):
-        """Forward in training mode, the fused softmax cross-entropy gradient, backward.
+        """Forward in training mode, the fused loss gradient (softmax cross-entropy, or squared
+        error for regression), backward.
 
         Fills ``self.grads`` with the gradient of the batch's mean loss (weight penalties
         included) and returns that loss; with ``count_correct``, returns ``(loss, number of
-        correct predictions)``. ``X`` and ``y`` must be checked already (as
-        :meth:`loss_and_gradient` does); parameters are not changed: an optimizer does that.
+        correct predictions)`` (None for regression). ``X`` and ``y`` must be checked already
+        (as :meth:`loss_and_gradient` does); parameters are not changed: an optimizer does that.
         """
         logits = self.forward(X, training=True)
-        hits = int(np.count_nonzero(logits.argmax(axis=1) == y)) if count_correct else None
-        loss = softmax_cross_entropy(logits, y, logits)  # dL/dZ overwrites the logits
+        hits = None
+        if count_correct and not self.is_regression:
+            hits = int(np.count_nonzero(logits.argmax(axis=1) == y))
+        loss = LOSSES[self.loss](logits, y, logits)  # dL/dZ overwrites the logits
         self.backward(logits)
         loss = loss / len(y) + self.penalty.add_gradient(self.params, self.grads)
         return (loss, hits) if count_correct else loss
@@ -258,42 +282,21 @@ class NeuralNetwork(Anatomy, Prediction):
 
         The gradient is a new flat array in the layout of ``self.params`` (see
         :meth:`parameter_slices` for which slice is which). Dropout and batch normalisation run
-        in training mode, as in one training step, so batch norm's running statistics move and
-        dropout draws from the network's generator; the parameters are not changed. Useful to
-        check backpropagation against finite differences.
+        in training mode, as in one training step; then batch norm's running statistics and the
+        network's random generator are put back, so the call changes nothing a later step sees
+        (only the work buffer ``self.grads`` is overwritten). Useful to check backpropagation
+        against finite differences.
         """
         X, y = self._check_data(X, y)
-        loss = self.backprop(X, y)
-        return loss, self.grads.copy()
-
-    def input_gradient(self, X, y):
-        """``dL/dX``, the gradient of the mean loss with respect to the inputs, shaped as ``X``.
-
-        Prediction mode (no dropout, batch norm's running statistics): what an attack such as
-        FGSM or a saliency map needs. ``self.grads`` is overwritten on the way.
-        """
-        shape = np.shape(X)
-        X, y = self._check_data(X, y, finite=False)
-        flags = [layer.input_grad for layer in self.layers]
-        for layer in self.layers:
-            layer.input_grad = True
+        kept = {name: array.copy() for name, array in self.named_arrays().items()}
+        rng_state = self.rng.bit_generator.state
         try:
-            logits = self.forward(X, training=False)
-            softmax_cross_entropy(logits, y, logits)
-            return self.backward(logits).reshape(shape).copy()
+            loss = self.backprop(X, y)
+            return loss, self.grads.copy()
         finally:
-            for layer, flag in zip(self.layers, flags):
-                layer.input_grad = flag
-
-    def activations(self, X):
-        """Every layer's output for the batch ``X`` in prediction mode:
-        ``{layer name: array (batch, *output_shape)}`` in layer order (copies)."""
-        X = self._check_features(X).reshape(-1, *self.input_shape)
-        outputs = {}
-        for name, layer in zip(self.layer_names(), self.layers):
-            X = layer.forward(X, training=False)
-            outputs[name] = X.copy()
-        return outputs
+            for name, array in self.named_arrays().items():
+                array[...] = kept[name]
+            self.rng.bit_generator.state = rng_state
 
     # -- the original project's API -------------------------------------------------------------
 
@@ -353,6 +356,8 @@ class NeuralNetwork(Anatomy, Prediction):
 
     def _check_data(self, X, y, x_name="X", y_name="y", finite=True):
         X = self._check_features(X, x_name, finite)
+        if self.is_regression:
+            return X, check.targets(y, len(X), self.output_size, self.dtype, y_name, x_name)
         return X, check.labels(y, len(X), self.output_size, y_name, x_name)
 
     # -- files ----------------------------------------------------------------------------------
@@ -374,18 +379,16 @@ class NeuralNetwork(Anatomy, Prediction):
         return self
 
     def __repr__(self):
-        if self.is_mlp:
-            sizes = "-".join(
-                str(s) for s in [self.input_size, *self.hidden_sizes, self.output_size]
-            )
-            return f"NeuralNetwork({sizes}, {self.activation}, {self.optimizer.name}, {self.dtype})"
-        shape = "x".join(map(str, self.input_shape))
-        return f"NeuralNetwork({shape}: {self.describe()}, {self.optimizer.name}, {self.dtype})"
+        sizes = [self.input_size, *self.hidden_sizes, self.output_size] if self.is_mlp else None
+        body = (f"{'-'.join(map(str, sizes))}, {self.activation}" if sizes else
+                f"{'x'.join(map(str, self.input_shape))}: {self.describe()}")  # fmt: skip
+        loss = ", mse" if self.is_regression else ""
+        return f"NeuralNetwork({body}, {self.optimizer.name}{loss}, {self.dtype})"
 
     def to_onnx(self, path):
-        """Export to an ONNX file at ``path`` (input "input", output "probabilities"); returns
-        the ``onnx.ModelProto``. Needs ``pip install barenet[onnx]``; see
-        :mod:`barenet.files.onnx`."""
+        """Export to an ONNX file at ``path`` (input "input", output "probabilities", or
+        "predictions" for regression); returns the ``onnx.ModelProto``. Needs
+        ``pip install barenet[onnx]``; see :mod:`barenet.files.onnx`."""
         from barenet.files.onnx import export  # lazy: onnx is an optional dependency
 
         return export(self, path)

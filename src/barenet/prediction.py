@@ -1,9 +1,15 @@
 """Prediction: logits in memory-bounded chunks, checked for overflow, and the scores of the
 original project's API (``predict``, ``predict_proba``, ``calculate_accuracy``, ``evaluate``).
 
+A regression network (``loss="mse"``) predicts its outputs themselves, and scores them by the
+squared-error loss and R^2; the class-only methods say so instead of answering.
+
 :class:`Prediction` is a base of :class:`barenet.NeuralNetwork`; it needs the network's
-``forward``, ``layers``, ``input_size``, ``output_size``, ``dtype`` and its input checks
-``_check_features`` / ``_check_data``.
+``forward``, ``backward``, ``layers``, ``layer_names``, ``input_size``, ``input_shape``,
+``output_size``, ``dtype``, ``loss`` and its input checks ``_check_features`` / ``_check_data``.
+Besides the scores it gives what studies and the web page look at, in prediction mode too:
+every layer's output (:meth:`activations`) and the gradient with respect to the inputs
+(:meth:`input_gradient`).
 """
 
 import math
@@ -11,7 +17,7 @@ import math
 import numpy as np
 
 from barenet import validation as check
-from barenet.nn.losses import cross_entropy, softmax
+from barenet.nn.losses import LOSSES, cross_entropy, mean_squared_error, r2_score, softmax
 
 CHUNK_VALUES = 1 << 22  # values of the widest layer per prediction chunk: bounds memory
 MAX_CHUNK = 16384  # rows per forward pass at prediction time, at most: keeps BLAS busy
@@ -33,31 +39,74 @@ class Prediction:
             out[start : start + step] = self.forward(X[start : start + step])
         return out
 
-    def loss_and_accuracy(self, X, y):
-        """``(mean cross-entropy, accuracy)`` on checked data, in prediction mode."""
-        logits = self._logits(X)
-        accuracy = float(np.mean(logits.argmax(axis=1) == y))
-        return cross_entropy(logits, y), accuracy
+    def validation_logs(self, X, y):
+        """The epoch's validation figures on checked data, in prediction mode:
+        ``{"val_loss", "val_accuracy"}``, or ``{"val_loss", "val_r2"}`` for regression."""
+        return {f"val_{key}": value for key, value in self._scores(self._logits(X), y).items()}
+
+    def _scores(self, outputs, y):
+        if self.is_regression:
+            return {"loss": mean_squared_error(outputs, y), "r2": r2_score(outputs, y)}
+        accuracy = float(np.mean(outputs.argmax(axis=1) == y))
+        return {"loss": cross_entropy(outputs, y), "accuracy": accuracy}
 
     def predict_proba(self, X):
         """Class probabilities ``(n_samples, output_size)``; each row sums to 1."""
+        self._require_classifier("predict_proba")
         return softmax(self._checked_logits(self._check_features(X, finite=False)))
 
     def predict(self, X):
-        """Predicted class labels ``(n_samples,)``."""
-        return self._checked_logits(self._check_features(X, finite=False)).argmax(axis=1)
+        """Predicted class labels ``(n_samples,)``; for regression, the outputs
+        ``(n_samples, output_size)``."""
+        outputs = self._checked_logits(self._check_features(X, finite=False))
+        return outputs if self.is_regression else outputs.argmax(axis=1)
 
     def calculate_accuracy(self, X, y):
         """Fraction of samples whose predicted class equals the label (a float in [0, 1])."""
+        self._require_classifier("calculate_accuracy", "evaluate(X, y) gives its R^2")
         X, y = self._check_data(X, y, finite=False)
         return float(np.mean(self._checked_logits(X).argmax(axis=1) == y))
 
     def evaluate(self, X, y):
-        """``{"loss": mean cross-entropy, "accuracy": fraction correct}`` on ``(X, y)``."""
+        """``{"loss": mean cross-entropy, "accuracy": fraction correct}`` on ``(X, y)``; for
+        regression ``{"loss": mean squared-error loss, "r2": R^2}``."""
         X, y = self._check_data(X, y, finite=False)
-        logits = self._checked_logits(X)
-        accuracy = float(np.mean(logits.argmax(axis=1) == y))
-        return {"loss": cross_entropy(logits, y), "accuracy": accuracy}
+        return self._scores(self._checked_logits(X), y)
+
+    def input_gradient(self, X, y):
+        """``dL/dX``, the gradient of the mean loss with respect to the inputs, shaped as ``X``.
+
+        Prediction mode (no dropout, batch norm's running statistics): what an attack such as
+        FGSM or a saliency map needs. ``self.grads`` is overwritten on the way.
+        """
+        shape = np.shape(X)
+        X, y = self._check_data(X, y, finite=False)
+        flags = [layer.input_grad for layer in self.layers]
+        for layer in self.layers:
+            layer.input_grad = True
+        try:
+            logits = self.forward(X, training=False)
+            LOSSES[self.loss](logits, y, logits)
+            return self.backward(logits).reshape(shape).copy()
+        finally:
+            for layer, flag in zip(self.layers, flags):
+                layer.input_grad = flag
+
+    def activations(self, X):
+        """Every layer's output for the batch ``X`` in prediction mode:
+        ``{layer name: array (batch, *output_shape)}`` in layer order (copies)."""
+        X = self._check_features(X).reshape(-1, *self.input_shape)
+        outputs = {}
+        for name, layer in zip(self.layer_names(), self.layers):
+            X = layer.forward(X, training=False)
+            outputs[name] = X.copy()
+        return outputs
+
+    def _require_classifier(self, method, instead="predict(X) gives its outputs"):
+        if self.is_regression:
+            raise check.BarenetError(
+                f"{method} is for classifiers; this network does regression (loss='mse'): {instead}"
+            )
 
     def _checked_logits(self, X, name="X"):
         """Logits of ``X``, which has not been tested for NaN: a NaN or infinite input makes

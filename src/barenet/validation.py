@@ -212,6 +212,31 @@ def labels(y, n_samples, n_classes, name="y", x_name="X"):
     return y.astype(np.intp, copy=False)
 
 
+def targets(y, n_samples, n_outputs, dtype, name="y", x_name="X"):
+    """Regression targets as a float array ``(n_samples, n_outputs)`` of ``dtype``; a 1-D ``y``
+    is one output per sample. The caller's array is never modified."""
+    try:
+        y = np.asarray(y)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{name} must be an array of numbers: {exc}") from None
+    if not (np.issubdtype(y.dtype, np.number) or y.dtype == bool) or y.dtype.kind == "c":
+        raise DataError(f"{name} must hold real numbers for regression, got dtype {y.dtype}")
+    given = y.shape
+    if y.ndim == 1:
+        y = y[:, None]
+    if y.ndim != 2 or y.shape[1] != n_outputs:
+        shapes = f"({n_samples},) or " if n_outputs == 1 else ""
+        raise DataError(
+            f"{name} must have shape {shapes}({n_samples}, {n_outputs}) for a network with "
+            f"{n_outputs} output(s), got shape {given}"
+        )
+    if len(y) != n_samples:
+        raise DataError(f"{name} has {len(y)} targets but {x_name} has {n_samples} samples")
+    y = np.ascontiguousarray(y, dtype=dtype)
+    require_finite(y, name)
+    return y
+
+
 def _from_one_hot(Y, name):
     if not np.isin(Y, (0, 1)).all() or (Y.sum(axis=1) != 1).any():
         raise DataError(f"{name} looks one-hot encoded but some rows are not a single 1 among 0s")

@@ -31,7 +31,7 @@ import zlib
 
 import numpy as np
 
-from barenet.errors import BarenetError, ModelFileError
+from barenet.errors import BarenetError, ModelFileError, ModelFileNotFoundError
 
 FORMAT_VERSION = 2  # 2: a model's architecture is its layer list (1: the original arguments)
 HEADER_MEMBER = "header.json"
@@ -180,7 +180,7 @@ def load_arrays(path, kind="model"):
     try:
         f = open(path, "rb")
     except FileNotFoundError:
-        raise _bad(name, "no such file") from None
+        raise ModelFileNotFoundError(f"{name}: no such file") from None
     except OSError as e:
         raise _bad(name, f"cannot open: {e.strerror or e}") from None
     with f:

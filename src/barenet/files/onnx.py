@@ -5,6 +5,8 @@ left free, in the network's float type. Each layer becomes its inference form: `
 (``X W + b``), an activation its ONNX operator (GELU written out as barenet computes it, the tanh
 approximation), ``BatchNorm`` a BatchNormalization node with the running statistics, ``Dropout``
 nothing at all (it is the identity at inference); a Softmax over the classes ends the graph.
+A regression network (``loss="mse"``) has no Softmax: its graph ends in ``predictions (batch,
+n_outputs)``, the last layer's outputs as they are.
 
 Images: barenet is channels-last ``(batch, H, W, C)``, ONNX's Conv and pooling operators are
 channels-first ``(batch, C, H, W)``. The graph reshapes the flat input to ``(batch, H, W, C)``
@@ -33,7 +35,7 @@ from barenet.files.archive import atomic_write_bytes
 from barenet.version import __version__
 
 OPSET = 17  # run by onnxruntime >= 1.13; GELU is written out since its op only came in opset 20
-INPUT, OUTPUT = "input", "probabilities"
+INPUT, OUTPUT, REGRESSION_OUTPUT = "input", "probabilities", "predictions"
 _SIMPLE_ACTIVATIONS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}
 _ACTIVATIONS = {*_SIMPLE_ACTIVATIONS, "leaky_relu", "identity", "gelu"}
 
@@ -62,7 +64,10 @@ def to_model(network):
         name = graph.node("Transpose", [name], "input.nchw", perm=[0, 3, 1, 2])
     for index, layer in enumerate(network.layers):
         name = _export_layer(graph, layer, name, f"layers.{index}")
-    graph.node("Softmax", [name], OUTPUT, axis=1)
+    if network.is_regression:
+        graph.node("Identity", [name], REGRESSION_OUTPUT)
+    else:
+        graph.node("Softmax", [name], OUTPUT, axis=1)
     model = helper.make_model(
         graph.build(network, repr(network)),
         opset_imports=[helper.make_opsetid("", OPSET)],
@@ -97,7 +102,8 @@ class _GraphBuilder:
     def build(self, network, doc):
         elem = helper.np_dtype_to_tensor_dtype(self.dtype)
         inputs = [helper.make_tensor_value_info(INPUT, elem, ["batch", network.input_size])]
-        outputs = [helper.make_tensor_value_info(OUTPUT, elem, ["batch", network.output_size])]
+        output = REGRESSION_OUTPUT if network.is_regression else OUTPUT
+        outputs = [helper.make_tensor_value_info(output, elem, ["batch", network.output_size])]
         return helper.make_graph(
             self.nodes, "barenet", inputs, outputs, self.initializers, doc_string=doc
         )

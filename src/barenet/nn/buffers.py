@@ -14,8 +14,9 @@ import numpy as np
 from barenet.errors import BarenetError
 
 
-def chain_shapes(layers, input_shape):
-    """Give each layer its input shape in turn; returns the number of classes (the last width).
+def chain_shapes(layers, input_shape, min_outputs=2):
+    """Give each layer its input shape in turn; returns the number of outputs (the last width):
+    classes, at least ``min_outputs`` (2 for a classifier, 1 for regression).
 
     Layers up to the first one with parameters need no ``dL/dX``: nobody uses the gradient
     with respect to the images during training, and skipping it saves work.
@@ -27,10 +28,11 @@ def chain_shapes(layers, input_shape):
     for layer in layers:
         layer.input_grad = needs
         needs = needs or bool(layer.param_shapes())
-    if len(shape) != 1 or shape[0] < 2:
+    if len(shape) != 1 or shape[0] < min_outputs:
+        what = "one score per class (at least 2)" if min_outputs > 1 else "a flat row of outputs"
         raise BarenetError(
-            f"the last layer must give one score per class (at least 2), got outputs of "
-            f"shape {shape}: end with Flatten() and Dense(n_classes)"
+            f"the last layer must give {what}, got outputs of shape {shape}: end with "
+            f"Flatten() and Dense({'n_classes' if min_outputs > 1 else 'n_outputs'})"
         )
     return shape[0]
 

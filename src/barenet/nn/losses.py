@@ -1,4 +1,10 @@
-"""Softmax and cross-entropy, computed stably and fused into one gradient.
+"""The two losses: softmax cross-entropy (classification) and squared error (regression).
+
+Each is fused with its gradient: one function returns the summed loss of a batch and writes
+``dL/dZ`` for the last layer's outputs ``Z``, so the output "activation" (softmax, or the identity
+for regression) never needs a backward of its own. :data:`LOSSES` finds them by name.
+
+**Cross-entropy.**
 
 For logits ``Z`` of shape ``(batch, classes)`` and integer labels ``y``, softmax gives
 ``P_ij = exp(Z_ij) / sum_k exp(Z_ik)`` and the mean cross-entropy is
@@ -55,3 +61,45 @@ def softmax_cross_entropy(Z, y, dZ):
     dZ *= 1.0 / len(y)
     # --8<-- [end:softmax_cross_entropy]
     return loss
+
+
+def squared_error(Z, Y, dZ):
+    """Fused squared error: returns the summed loss, writes ``(Z - Y) / B`` into ``dZ``.
+
+    For outputs ``Z`` and targets ``Y``, both ``(B, K)``, the mean loss is
+    ``L = 1/(2B) sum_i ||Z_i - Y_i||^2``: half the squared distance, summed over the ``K``
+    outputs and averaged over the batch (the half cancels the 2 of the derivative). Its gradient
+    is ``dL/dZ = (Z - Y) / B``, the same form as cross-entropy's ``(P - Y) / B`` with the outputs
+    themselves in the place of the probabilities: the output layer is the identity. ``dZ`` may be
+    ``Z`` itself.
+    """
+    # --8<-- [start:squared_error]
+    np.subtract(Z, Y, out=dZ)
+    loss = 0.5 * float(np.vdot(dZ, dZ))
+    dZ *= 1.0 / len(Y)
+    # --8<-- [end:squared_error]
+    return loss
+
+
+def mean_squared_error(Z, Y):
+    """The mean loss ``1/(2B) sum_i ||Z_i - Y_i||^2`` of outputs ``Z`` against targets ``Y``."""
+    diff = np.asarray(Z, np.float64) - Y
+    return float(0.5 * np.einsum("ij,ij->", diff, diff) / len(Y))
+
+
+def r2_score(Z, Y):
+    """The coefficient of determination ``R^2 = 1 - SS_res / SS_tot``, averaged over outputs.
+
+    1 is perfect; 0 is what always predicting the mean of ``Y`` gets. An output whose targets are
+    all equal scores 1 if predicted exactly, else 0 (scikit-learn's convention).
+    """
+    Z, Y = np.asarray(Z, np.float64), np.asarray(Y, np.float64)
+    residual = ((Y - Z) ** 2).sum(axis=0)
+    total = ((Y - Y.mean(axis=0)) ** 2).sum(axis=0)
+    constant = total == 0
+    scores = 1.0 - residual / np.where(constant, 1.0, total)
+    scores[constant] = np.where(residual[constant] == 0, 1.0, 0.0)
+    return float(scores.mean())
+
+
+LOSSES = {"cross_entropy": softmax_cross_entropy, "mse": squared_error}

@@ -94,8 +94,9 @@ class EarlyStopping:
         record.best_value = self.sign * self.best_value
 
 
-def get_early_stopping(spec, has_validation):
-    """An :class:`EarlyStopping` from a patience (epochs) or one as it is; None for None/False.
+def get_early_stopping(spec, has_validation, monitor="val_accuracy"):
+    """An :class:`EarlyStopping` from a patience (epochs), watching ``monitor``, or one as it
+    is; None for None/False.
 
     Early stopping watches validation figures, so it needs validation data.
     """
@@ -105,4 +106,4 @@ def get_early_stopping(spec, has_validation):
         raise BarenetError("early_stopping needs validation data (X_val, y_val)")
     if isinstance(spec, EarlyStopping):
         return spec
-    return EarlyStopping(patience=positive_int("early_stopping", spec))
+    return EarlyStopping(monitor, patience=positive_int("early_stopping", spec))

@@ -44,7 +44,11 @@ def fit(
     schedule = get_schedule(schedule).start(net.base_learning_rate, epochs)
     augment = get_augmentation(augment)
     callbacks = [as_callback(cb) for cb in callbacks]
-    early_stopping = get_early_stopping(early_stopping, has_validation=X_val is not None)
+    early_stopping = get_early_stopping(
+        early_stopping,
+        has_validation=X_val is not None,
+        monitor="val_loss" if net.is_regression else "val_accuracy",
+    )
     if early_stopping is not None:
         callbacks.append(early_stopping)
     if progress is not None:

@@ -81,9 +81,7 @@ class Trainer:
         while self.epoch < epochs and not self.stop_training:
             logs = self.train_epoch(X, y)
             if X_val is not None:
-                logs["val_loss"], logs["val_accuracy"] = self.network.loss_and_accuracy(
-                    X_val, y_val
-                )
+                logs.update(self.network.validation_logs(X_val, y_val))
             for key, value in logs.items():
                 self.network.history.setdefault(key, []).append(value)
             self.epoch += 1
@@ -97,7 +95,8 @@ class Trainer:
         n_batches = math.ceil(n / B)
         snapshot = net.params.copy()  # last finite weights, restored if the loss diverges
         Xb = np.empty((min(B, n), X.shape[1]), X.dtype)
-        total_loss, correct = 0.0, 0
+        total_loss = 0.0
+        correct = None if net.is_regression else 0
         for i in range(n_batches):
             idx = order[i * B : (i + 1) * B]
             xb = np.take(X, idx, axis=0, out=Xb if len(idx) == len(Xb) else None)
@@ -114,20 +113,20 @@ class Trainer:
                     "The weights from the start of this epoch were kept."
                 )
             total_loss += loss * len(idx)
-            correct += hits
-        return {
-            "epoch": self.first_epoch + self.epoch + 1,
-            "train_loss": total_loss / n,
-            "train_accuracy": correct / n,
-            "learning_rate": net.optimizer.learning_rate,
-            "epoch_time": time.perf_counter() - start_time,
-        }
+            if hits is not None:
+                correct += hits
+        logs = {"epoch": self.first_epoch + self.epoch + 1, "train_loss": total_loss / n}
+        if correct is not None:
+            logs["train_accuracy"] = correct / n
+        logs["learning_rate"] = net.optimizer.learning_rate
+        logs["epoch_time"] = time.perf_counter() - start_time
+        return logs
 
     def train_batch(self, xb, yb):
         """One step: forward, backward and the optimizer's update on the batch ``(xb, yb)``.
 
-        Returns ``(mean loss of the batch, number of correct predictions)``; the loss is the
-        one before the update.
+        Returns ``(mean loss of the batch, number of correct predictions)`` (None for
+        regression); the loss is the one before the update.
         """
         net = self.network
         loss, hits = net.backprop(xb, yb, count_correct=True)
