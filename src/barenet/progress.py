@@ -17,9 +17,15 @@ else:
 
 def format_logs(logs):
     """``"loss 0.1234  acc 96.50%  val_loss ..."`` from an epoch's figures."""
-    parts = [f"loss {logs['train_loss']:.4f}", f"acc {logs['train_accuracy']:.2%}"]
+    parts = [f"loss {logs['train_loss']:.4f}"]
+    if "train_accuracy" in logs:  # a regression network has no accuracy
+        parts.append(f"acc {logs['train_accuracy']:.2%}")
     if "val_loss" in logs:
-        parts += [f"val_loss {logs['val_loss']:.4f}", f"val_acc {logs['val_accuracy']:.2%}"]
+        parts.append(f"val_loss {logs['val_loss']:.4f}")
+    if "val_accuracy" in logs:
+        parts.append(f"val_acc {logs['val_accuracy']:.2%}")
+    if "val_r2" in logs:
+        parts.append(f"val_r2 {logs['val_r2']:.4f}")
     parts.append(f"{logs['epoch_time']:.2f}s")
     return "  ".join(parts)
 
