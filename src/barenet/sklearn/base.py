@@ -1,0 +1,243 @@
+"""What both estimators share: the hyperparameters, their defaults, and when training stops.
+
+Training stops, as scikit-learn's own MLPs do, once the training loss has not improved by
+``tol`` for ``n_iter_no_change`` epochs in a row, or at the cap of ``epochs``, with a
+:class:`~sklearn.exceptions.ConvergenceWarning` if the cap came first. With
+``early_stopping=True`` it watches a held-out ``validation_fraction`` instead (accuracy for the
+classifier, the squared-error loss for the regressor) and keeps the best epoch's weights.
+``tol=None`` trains exactly ``epochs`` epochs.
+
+How the defaults were chosen: on scikit-learn's bundled data sets and synthetic ones of a few
+thousand rows, behind a ``StandardScaler``, 5-fold cross-validated, against scikit-learn's
+``MLPClassifier()`` / ``MLPRegressor()`` defaults (``benchmarks/sklearn_defaults.py``). Adam at
+its own rate (0.001) with small batches on small data converges in a few dozen epochs where one
+batch per epoch would need hundreds: ``batch_size="auto"`` gives about 20 batches per epoch,
+between 16 and 128 samples each.
+"""
+
+import copy
+import math
+import warnings
+
+import numpy as np
+
+try:
+    from sklearn.base import BaseEstimator
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.model_selection import train_test_split
+    from sklearn.utils import check_random_state
+except ImportError as exc:
+    raise ImportError("barenet.sklearn needs scikit-learn: pip install barenet[sklearn]") from exc
+
+try:
+    from sklearn.utils.validation import validate_data
+except ImportError:  # scikit-learn < 1.6 has it as a method
+
+    def validate_data(estimator, /, *args, **kwargs):
+        return estimator._validate_data(*args, **kwargs)
+
+
+from barenet import validation as check
+from barenet.errors import BarenetError
+from barenet.network import NeuralNetwork
+from barenet.train.callbacks import EarlyStopping
+
+FLOATS = (np.float32, np.float64)  # kept as they are; anything else becomes float64 first
+_SEED_BOUND = np.iinfo(np.int32).max
+BATCHES_PER_EPOCH, MIN_BATCH, MAX_BATCH = 20, 16, 128  # batch_size="auto"
+
+__all__ = ["BaseMLP", "ConvergenceWarning", "FLOATS", "auto_batch_size", "validate_data"]
+
+
+def auto_batch_size(n_samples):
+    """``batch_size="auto"``: about 20 batches per epoch, 16 to 128 samples each (never more
+    than there are samples)."""
+    return min(n_samples, max(MIN_BATCH, min(MAX_BATCH, n_samples // BATCHES_PER_EPOCH)))
+
+
+class BaseMLP(BaseEstimator):
+    """The hyperparameters of both estimators and their training loop (see the module).
+
+    Parameters
+    ----------
+    hidden_sizes : widths of the hidden layers.
+    activation, learning_rate, optimizer, l2, l1, dropout, batch_norm, init, dtype : as in
+        :class:`barenet.NeuralNetwork` (``optimizer`` a name or a dict such as
+        ``{"name": "adam", "beta1": 0.9}``; ``learning_rate=None`` is the optimizer's own).
+    epochs : the cap on training epochs (scikit-learn's ``max_iter``).
+    batch_size : samples per step, or ``"auto"`` (see :func:`auto_batch_size`).
+    tol, n_iter_no_change : stop once the training loss (or, with ``early_stopping``, the
+        validation score) has not improved by ``tol`` for ``n_iter_no_change`` epochs;
+        ``tol=None`` trains all ``epochs`` (or, with ``early_stopping``, counts any
+        improvement).
+    schedule, augment : as in :meth:`barenet.NeuralNetwork.train`.
+    early_stopping : hold out ``validation_fraction`` of the training data, stop on it and keep
+        the best epoch's weights. Used by ``fit`` only.
+    random_state : None, an int or a ``RandomState``; it draws the seed of the network
+        (initialisation, shuffling, dropout) and of the validation split. Same int, same model.
+    verbose : show a progress bar while training.
+
+    Attributes
+    ----------
+    network_ : the trained :class:`barenet.NeuralNetwork`.
+    n_features_in_, feature_names_in_ : the input columns seen by ``fit``.
+    history_ : per-epoch figures (``train_loss``, ``val_loss``...).
+    loss_curve_ : ``history_["train_loss"]``; ``n_iter_`` : epochs trained so far.
+    """
+
+    _loss = "cross_entropy"
+    _monitor = "val_accuracy"
+
+    def __init__(
+        self,
+        hidden_sizes=(100,),
+        activation="relu",
+        learning_rate=None,
+        optimizer="adam",
+        epochs=200,
+        batch_size="auto",
+        tol=1e-4,
+        n_iter_no_change=10,
+        l2=0.0,
+        l1=0.0,
+        dropout=0.0,
+        batch_norm=False,
+        schedule=None,
+        augment=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        init="he",
+        dtype="float32",
+        random_state=None,
+        verbose=False,
+    ):
+        self.hidden_sizes = hidden_sizes
+        self.activation = activation
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.l2 = l2
+        self.l1 = l1
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.schedule = schedule
+        self.augment = augment
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.init = init
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_is_fitted__(self):
+        # The network is created last, once the data has passed every check.
+        return hasattr(self, "network_")
+
+    # -- training -------------------------------------------------------------------------------
+
+    def _fit_new(self, X, Y, n_outputs, stratify=None):
+        """A new network for ``n_outputs`` trained on ``(X, Y)`` until it stops; returns self."""
+        seed = self._draw_seed()
+        X_val = Y_val = None
+        if self.early_stopping:
+            X, X_val, Y, Y_val = self._hold_out(X, Y, seed, stratify)
+        network = self._new_network(X.shape[1], n_outputs, seed)
+        self._train(network, X, Y, X_val, Y_val)
+        self.network_ = network
+        return self._record()
+
+    def _train(self, network, X, Y, X_val=None, Y_val=None, one_epoch=False):
+        """Train ``network`` (``one_epoch`` for ``partial_fit``); warn if the cap came first."""
+        epochs = 1 if one_epoch else check.positive_int("epochs", self.epochs)
+        stopper = None if one_epoch else self._stopper()
+        validated = X_val is not None
+        network.train(
+            X,
+            Y,
+            X_val,
+            Y_val,
+            epochs,
+            batch_size=self._batch_size(len(X)),
+            verbose=bool(self.verbose),
+            # Copies: a schedule or augmentation object keeps state while training, and fitting
+            # must leave the hyperparameters as the user gave them.
+            schedule=copy.deepcopy(self.schedule),
+            augment=copy.deepcopy(self.augment),
+            early_stopping=stopper if validated else None,
+            callbacks=[stopper] if stopper is not None and not validated else [],
+        )
+        if stopper is not None and stopper.wait < stopper.patience:
+            what = "validation score" if validated else "training loss"
+            warnings.warn(
+                f"{type(self).__name__} trained for epochs={epochs} and the {what} was still "
+                f"improving by more than tol={self.tol:g} within n_iter_no_change="
+                f"{stopper.patience} epochs; raise epochs to train to convergence",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _stopper(self):
+        """The stopping rule of the module docstring: on the validation score with
+        ``early_stopping``; else on the training loss, or None for ``tol=None``."""
+        patience = check.positive_int("n_iter_no_change", self.n_iter_no_change)
+        tol = 0.0 if self.tol is None else check.positive_float("tol", self.tol, allow_zero=True)
+        if self.early_stopping:
+            return EarlyStopping(self._monitor, patience, min_delta=tol, restore_best=True)
+        if self.tol is None:
+            return None
+        return EarlyStopping("train_loss", patience, min_delta=tol, restore_best=False)
+
+    def _batch_size(self, n_samples):
+        if isinstance(self.batch_size, str) and self.batch_size == "auto":
+            return auto_batch_size(n_samples)
+        if isinstance(self.batch_size, str):
+            raise BarenetError(f"batch_size must be 'auto' or an integer, got {self.batch_size!r}")
+        return check.positive_int("batch_size", self.batch_size)
+
+    def _draw_seed(self):
+        """barenet's integer seed, drawn from ``random_state`` as scikit-learn estimators do."""
+        return int(check_random_state(self.random_state).randint(_SEED_BOUND))
+
+    def _new_network(self, n_features, n_outputs, seed):
+        return NeuralNetwork(
+            n_features,
+            self.hidden_sizes,
+            n_outputs,
+            self.learning_rate,
+            activation=self.activation,
+            init=self.init,
+            optimizer=copy.deepcopy(self.optimizer),  # an optimizer object keeps state
+            dropout=self.dropout,
+            batch_norm=self.batch_norm,
+            l2=self.l2,
+            l1=self.l1,
+            loss=self._loss,
+            dtype=self.dtype,
+            seed=seed,
+        )
+
+    def _hold_out(self, X, Y, seed, stratify=None):
+        """``X_train, X_val, Y_train, Y_val``: the early-stopping split, stratified by the
+        labels ``stratify`` when every class allows it."""
+        fraction = check.fraction("validation_fraction", self.validation_fraction, allow_zero=False)
+        n_val = math.ceil(fraction * len(Y))
+        if len(Y) - n_val < 1:
+            raise BarenetError(
+                f"validation_fraction={fraction} of {len(Y)} samples leaves none to train on"
+            )
+        if stratify is not None:
+            counts = np.bincount(stratify)
+            # Stratifying needs two samples per class and room for every class on both sides.
+            if counts.min() < 2 or len(counts) > min(n_val, len(Y) - n_val):
+                stratify = None
+        return train_test_split(X, Y, test_size=n_val, random_state=seed, stratify=stratify)
+
+    def _record(self):
+        """Copy the network's history into the fitted attributes; returns ``self``."""
+        self.history_ = {key: list(values) for key, values in self.network_.history.items()}
+        self.loss_curve_ = self.history_["train_loss"]
+        self.n_iter_ = len(self.loss_curve_)
+        return self
