@@ -98,7 +98,7 @@ class BaseMLP(BaseEstimator):
         batch_size="auto",
         tol=1e-4,
         n_iter_no_change=10,
-        l2=0.0,
+        l2=0.01,
         l1=0.0,
         dropout=0.0,
         batch_norm=False,
