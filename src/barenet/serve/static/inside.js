@@ -11,8 +11,17 @@
 // on its own scale (its largest absolute value is full colour).
 
 const $ = (id) => document.getElementById(id);
-const CELL = 6; // CSS pixels of one unit in a strip
-const STRIP_COLUMNS = 64; // units per row of a strip
+// A strip of up to LONG_STRIP units has 32 of CELL pixels a row; a longer one (a flattened
+// stack of feature maps) 64 of half that, so it stays a strip rather than a wall.
+const CELL = 12;
+const LONG_STRIP = 256;
+const STEP_SIDE = 84; // CSS pixels of the larger side of a stage's picture
+
+// Layers that pass their input on unchanged when predicting, and what they do instead.
+const SAME_VALUES = {
+  flatten: "the same values, laid out in one row",
+  dropout: "the same values: dropout only acts while training",
+};
 
 export function showInside(answer) {
   $("inside-empty").hidden = true;
@@ -86,6 +95,10 @@ function showSteps(steps) {
       const rows = step.image;
       const canvas = pixelCanvas(rows.flat(), rows[0].length, rows.length, greyColour,
         `${step.name}, ${rows[0].length}×${rows.length} pixels`);
+      // Shown at STEP_SIDE for its larger side, keeping its proportions (a crop is not square).
+      const scale = STEP_SIDE / Math.max(rows.length, rows[0].length);
+      canvas.style.setProperty("width", `${Math.round(rows[0].length * scale)}px`);
+      canvas.style.setProperty("height", `${Math.round(rows.length * scale)}px`);
       const item = figure(canvas, `${i + 1}. ${step.name}`, "step");
       item.dataset.step = step.name;
       return item;
@@ -106,7 +119,8 @@ function layerPanel(layer, index) {
   const heading = document.createElement("p");
   heading.className = "layer-name";
   heading.textContent = `${index + 1}. ${layer.name}: ${layer.shape.join("×")} ` +
-    (layer.shape.length === 3 ? `(${layer.shape[2]} feature maps)` : "values");
+    (layer.shape.length === 3 ? `(${layer.shape[2]} feature maps)` : "values") +
+    (SAME_VALUES[layer.kind] ? ` (${SAME_VALUES[layer.kind]})` : "");
   const scale = largestAbs(layer.values);
   const colour = (v) => signedColour(v / scale);
   const body = document.createElement("div");
@@ -122,14 +136,15 @@ function layerPanel(layer, index) {
     }
   } else {
     body.className = "units";
-    const columns = Math.min(STRIP_COLUMNS, layer.values.length);
+    const long = layer.values.length > LONG_STRIP;
+    const columns = Math.min(long ? 64 : 32, layer.values.length);
     const rows = Math.ceil(layer.values.length / columns);
     const canvas = pixelCanvas(layer.values, columns, rows, colour,
       `${layer.name}: ${layer.values.length} values, largest ${scale.toFixed(2)}`);
     canvas.className = "strip-canvas";
     canvas.style.setProperty("--columns", String(columns));
     canvas.style.setProperty("--rows", String(rows));
-    canvas.style.setProperty("--cell", `${CELL}px`);
+    canvas.style.setProperty("--cell", `${long ? CELL / 2 : CELL}px`);
     body.append(canvas);
   }
   panel.append(heading, body);
