@@ -173,11 +173,11 @@ let current = null; // the answer on show, and where it came from
 
 function showAnswer(answer, source, strokeCount) {
   current = { answer, source, id: drawingId };
-  $("predicted-class").textContent = answer.unsure ? `${answer.class_name}?` : answer.class_name;
+  $("predicted-class").textContent = answer.class_name; // unsure: in other colours, and said
   $("confidence").textContent = answer.unsure
     ? `unsure: ${percent(answer.probability)}`
     : `${percent(answer.probability)} sure`;
-  $("mini-class").textContent = $("predicted-class").textContent;
+  $("mini-class").textContent = answer.class_name;
   $("mini-confidence").textContent = percent(answer.probability);
   $("unsure-note").hidden = !answer.unsure;
   drawSeen(answer.input);
