@@ -48,12 +48,15 @@ def cnn():
     return NeuralNetwork.from_layers(layers, input_shape=(28, 28, 1), seed=0, dtype="float64")
 
 
-NETWORKS = {
-    "mlp": (mlp, [("dense", [32]), ("relu", [32]), ("dense", [16]), ("relu", [16]),
-                  ("dense", [10])]),  # fmt: skip
-    "cnn": (cnn, [("conv2d", [26, 26, 8]), ("relu", [26, 26, 8]), ("max_pool2d", [13, 13, 8]),
-                  ("flatten", [1352]), ("dense", [10])]),  # fmt: skip
-}
+MLP_LAYERS = [("dense", [32]), ("relu", [32]), ("dense", [16]), ("relu", [16]), ("dense", [10])]
+CNN_LAYERS = [
+    ("conv2d", [26, 26, 8]),
+    ("relu", [26, 26, 8]),
+    ("max_pool2d", [13, 13, 8]),
+    ("flatten", [1352]),
+    ("dense", [10]),
+]
+NETWORKS = {"mlp": (mlp, MLP_LAYERS), "cnn": (cnn, CNN_LAYERS)}
 
 
 def post(client, route, data):

@@ -337,7 +337,8 @@ def test_drawn_digits_are_read_and_shown(offline_page, server, mnist, model_file
             "saliency": True,
         }
         # The top three are named, most likely first.
-        assert page.locator(f"#probabilities .bar[data-class-index='{label}'] .rank").inner_text() == "1st"
+        rank = page.locator(f"#probabilities .bar[data-class-index='{label}'] .rank")
+        assert rank.inner_text() == "1st"
         if label == LABELS[-1]:
             _screenshot(page, artifacts, "desktop.png")
             _screenshot(page, artifacts, "desktop-full.png", full_page=True)

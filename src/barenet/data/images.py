@@ -49,8 +49,7 @@ def load_image(source):
         raise DataNotFoundError(f"{name}: no such file") from None
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise DataError(
-            f"{name}: refused as a decompression bomb: it declares more than "
-            f"{MAX_PIXELS:,} pixels"
+            f"{name}: refused as a decompression bomb: it declares more than {MAX_PIXELS:,} pixels"
         ) from None
     except Image.UnidentifiedImageError:
         raise DataError(

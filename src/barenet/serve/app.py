@@ -4,9 +4,9 @@
 One model per app. Images sent to ``/predict`` and ``/explain`` go through the very code
 ``barenet predict`` uses (:func:`barenet.data.images.load_image` then :func:`prepare`); the
 checks on the request body live in :mod:`.inputs`, what ``/explain`` adds in :mod:`.explain`,
-the page's server-rendered parts (the model card, the bars) in :mod:`.page`. The interactive ``/docs`` and ``/redoc`` pages are turned
-off: FastAPI loads them from a CDN, and everything this server shows must work offline. The
-OpenAPI description itself is at ``/openapi.json``.
+the page's server-rendered parts (the model card, the bars) in :mod:`.page`. The interactive
+``/docs`` and ``/redoc`` pages are turned off: FastAPI loads them from a CDN, and everything this
+server shows must work offline. The OpenAPI description itself is at ``/openapi.json``.
 """
 
 import logging

@@ -177,7 +177,9 @@ function showSaliency(rows, className) {
   const saliency = $("saliency");
   saliency.width = rows[0].length;
   saliency.height = rows.length;
-  const fresh = pixelCanvas(values, rows[0].length, rows.length, (v) => signedColour(v / scale), "");
+  // The square root lifts the many small gradients into view beside the few large ones.
+  const colour = (v) => signedColour(Math.sign(v) * Math.sqrt(Math.abs(v) / scale));
+  const fresh = pixelCanvas(values, rows[0].length, rows.length, colour, "");
   saliency.getContext("2d").drawImage(fresh, 0, 0);
   saliency.setAttribute("aria-label",
     `Which pixels mattered for reading ${className}: amber raises its score, blue lowers it`);
