@@ -465,6 +465,9 @@ def test_small_drawings_are_told_to_be_bigger(offline_page, mnist, model_file):
     strokes = draw_digit(page, image, box=small)
     wait_for_answer(page, strokes)
     assert "draw it bigger" in page.locator("#notes").inner_text()
+    assert "draw it bigger" in page.locator("#hint").inner_text()  # by the canvas, too
+    page.click("#clear")
+    assert page.locator("#hint").inner_text() == ""
 
 
 def test_upload_a_photo_of_a_digit(offline_page, mnist, model_file, tmp_path):

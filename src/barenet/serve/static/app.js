@@ -180,6 +180,10 @@ function showAnswer(answer, source, strokeCount) {
   $("mini-class").textContent = answer.class_name;
   $("mini-confidence").textContent = percent(answer.probability);
   $("unsure-note").hidden = !answer.unsure;
+  // A small digit drawn with the page's thick pen is a blob once enlarged: say so by the canvas.
+  const small = answer.notes.some((note) => note.startsWith("small drawing"));
+  $("hint").textContent = small ? "Small drawing: draw it bigger, filling most of the square, " +
+    "to be read more reliably." : "";
   drawSeen(answer.input);
   showBars(answer.probabilities, answer.class_index);
   showInside(answer);
@@ -206,6 +210,7 @@ function resetAnswer(words = "draw a digit") {
   $("mini-class").textContent = "?";
   $("mini-confidence").textContent = "";
   $("unsure-note").hidden = true;
+  $("hint").textContent = "";
   Object.assign(predictionBox.dataset, { source: "none", strokes: "0", unsure: "false" });
   delete predictionBox.dataset.classIndex;
   seen.getContext("2d").clearRect(0, 0, seen.width, seen.height);
