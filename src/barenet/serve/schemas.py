@@ -28,7 +28,7 @@ class Step(BaseModel):
 
 
 class LayerOutput(BaseModel):
-    name: str = Field(description='The layer\'s name, e.g. "dense_0", "relu_1", "conv_0".')
+    name: str = Field(description='The layer\'s name, e.g. "dense_0", "relu_1", "conv2d_0".')
     kind: str = Field(description='Its kind: "dense", "relu", "conv", "pool"...')
     shape: list[int] = Field(
         description="Its output's shape for one input: [units], or [H, W, C] for feature maps."
