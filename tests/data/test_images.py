@@ -95,13 +95,25 @@ def centre_of_mass(result):
     return (rows * image).sum() / image.sum(), (cols * image).sum() / image.sum()
 
 
-@pytest.mark.parametrize(("height", "width"), [(40, 10), (10, 60), (5, 5), (80, 80)])
+# Bars whose stroke (their width) is in the range of MNIST's strokes, or squares, which stay
+# squares when their strokes are evened: a thick bar is thinned (see the next test).
+@pytest.mark.parametrize(("height", "width"), [(40, 6), (10, 60), (5, 5), (80, 80)])
 def test_larger_side_becomes_20_pixels_centred_at_14(height, width):
     result = preprocess_digit(bar_image(height, width, top=3, left=12))
     scale = 20 / max(height, width)
     assert ink_box(result) == (round(height * scale), round(width * scale))
     row, col = centre_of_mass(result)
     assert abs(row - 14) <= 0.5 and abs(col - 14) <= 0.5
+
+
+def test_a_thick_bar_is_thinned_to_an_mnist_stroke_and_still_fills_the_box():
+    # 40x10: as wide as a quarter of its height, where MNIST's strokes are 0.08-0.18 of it.
+    result = preprocess_digit(bar_image(40, 10, top=3, left=12))
+    height, width = ink_box(result)
+    assert height == 20 and 2 <= width <= 3  # it was 5 wide before strokes were evened
+    row, col = centre_of_mass(result)
+    assert abs(row - 14) <= 0.5 and abs(col - 14) <= 0.5
+    assert result.max() == 1.0
 
 
 def test_dark_and_light_backgrounds_give_the_same_digit():
@@ -119,14 +131,14 @@ def test_uint8_and_float_inputs_agree():
 
 def test_grey_paper_and_faint_noise_are_ignored():
     rng = np.random.default_rng(0)
-    clean = bar_image(30, 12, top=50, left=60) / 255.0
+    clean = bar_image(30, 4, top=50, left=60) / 255.0  # a stroke as wide as MNIST's
     # Grey paper (0.9) with grain, grey ink (0.55) and faint specks far from the stroke.
     noisy = 0.55 + 0.35 * clean + rng.uniform(-0.02, 0.02, clean.shape)
     noisy[5, 5] = noisy[90, 95] = 0.87
     noisy[95, 5] = noisy[2, 90] = 0.83
     result, expected = preprocess_digit(noisy), preprocess_digit(clean)
-    # A speck counted as ink would stretch the box far beyond the 30x12 bar scaled to 20x8.
-    assert ink_box(result) == ink_box(expected) == (20, 8)
+    # A speck counted as ink would stretch the box far beyond the 30x4 bar scaled to 20x3.
+    assert ink_box(result) == ink_box(expected) == (20, 3)
     assert best_shifted_correlation(result, expected.reshape(28, 28)) > 0.95
 
 
@@ -163,12 +175,12 @@ def test_wrong_arrays_raise(image, problem):
 
 def test_transparent_background_counts_as_white():
     rgba = np.zeros((60, 60, 4), np.uint8)  # transparent black everywhere
-    rgba[10:50, 25:35] = (0, 0, 0, 255)  # an opaque black stroke
+    rgba[10:50, 27:33] = (0, 0, 0, 255)  # an opaque black stroke
     buffer = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buffer, "PNG")
     grey = load_image(buffer.getvalue())
     assert grey[0, 0] == 1.0 and grey[30, 30] == 0.0
-    assert ink_box(preprocess_image(buffer.getvalue())) == (20, 5)
+    assert ink_box(preprocess_image(buffer.getvalue())) == (20, 3)
 
 
 def test_non_images_and_damaged_images_raise(tmp_path):
@@ -221,3 +233,41 @@ def test_photos_are_turned_upright_by_their_exif_orientation(tmp_path):
     grey = load_image(tmp_path / "photo.jpg")
     assert grey.shape == (60, 40)
     assert grey[5:20, 5:35].mean() > 0.9 and grey[30:, :].mean() < 0.1
+
+
+def sixteen_bit_png(pixels):
+    """The bytes of a 16-bit greyscale PNG of ``pixels`` (uint16, 0-65535)."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels.astype(np.uint16)).save(buffer, "PNG")
+    assert Image.open(io.BytesIO(buffer.getvalue())).mode.startswith("I")  # 16 bits stored
+    return buffer.getvalue()
+
+
+def test_a_16_bit_greyscale_png_is_scaled_not_clipped():
+    """Grey ink (30,000) on white paper (65,535): clipped to 8 bits, both would be 255."""
+    pixels = np.full((60, 60), 65535)
+    pixels[10:50, 28:32] = 30000
+    grey = load_image(sixteen_bit_png(pixels))
+    assert grey[0, 0] == 1.0 and grey[30, 30] == pytest.approx(30000 / 65535, abs=1 / 255)
+    eight_bit = io.BytesIO()
+    Image.fromarray(np.round(pixels / 257).astype(np.uint8)).save(eight_bit, "PNG")
+    np.testing.assert_allclose(
+        preprocess_image(sixteen_bit_png(pixels)), preprocess_image(eight_bit.getvalue()), atol=0.01
+    )
+
+
+def test_error_messages_are_in_our_own_words(tmp_path):
+    """Not Pillow's ("cannot identify image file", its decompression-bomb limit and wording)."""
+    with pytest.raises(DataError) as error:
+        load_image(b"this is plain text, not a picture")
+    assert "not an image file" in str(error.value) and "PNG, JPEG" in str(error.value)
+    assert "Pillow" not in str(error.value) and "identify" not in str(error.value)
+    with pytest.raises(DataError) as error:
+        load_image(png_header_only(100_000, 100_000))
+    assert "more than 40,000,000 pixels" in str(error.value)
+    assert "DOS" not in str(error.value) and "could be" not in str(error.value)
+    buffer = io.BytesIO()
+    Image.fromarray(bar_image(30, 12, 50, 60)).save(buffer, "PNG")
+    with pytest.raises(DataError) as error:
+        load_image(buffer.getvalue()[:-40])
+    assert "damaged or cut short" in str(error.value) and "Pillow" not in str(error.value)

@@ -194,7 +194,7 @@ def test_the_page_and_its_files_are_served_and_load_nothing_from_elsewhere(bare_
 def test_docs_pages_are_off_and_the_openapi_description_is_served(bare_client):
     assert bare_client.get("/docs").status_code == 404  # Swagger UI would come from a CDN
     schema = bare_client.get("/openapi.json").json()
-    assert {"/", "/predict", "/model", "/health"} <= set(schema["paths"])
+    assert {"/", "/predict", "/explain", "/model", "/health"} <= set(schema["paths"])
     body = schema["paths"]["/predict"]["post"]["requestBody"]
     assert set(body["content"]) == {
         "image/png",
@@ -206,6 +206,11 @@ def test_docs_pages_are_off_and_the_openapi_description_is_served(bare_client):
     assert pixels["minItems"] == pixels["maxItems"] == 784
     responses = schema["paths"]["/predict"]["post"]["responses"]
     assert {"200", "400", "413", "415", "422"} <= set(responses)
+    explain = schema["paths"]["/explain"]["post"]
+    assert explain["requestBody"] == schema["paths"]["/predict"]["post"]["requestBody"]
+    assert {"200", "400", "413", "415", "422"} <= set(explain["responses"])
+    answer = explain["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert answer.endswith("/Explanation")
 
 
 def test_a_missing_route_is_a_404(bare_client):
@@ -404,10 +409,13 @@ BAD_INPUTS = {
 }
 
 
+@pytest.mark.parametrize("route", ["/predict", "/explain"])
 @pytest.mark.parametrize("name", list(BAD_INPUTS))
-def test_bad_input_is_a_4xx_naming_the_problem_and_the_server_keeps_serving(bare_client, name):
+def test_bad_input_is_a_4xx_naming_the_problem_and_the_server_keeps_serving(
+    bare_client, name, route
+):
     request, status, words = BAD_INPUTS[name]
-    answer = bare_client.post("/predict", **request)
+    answer = bare_client.post(route, **request)
     assert answer.status_code == status, answer.text
     detail = answer.json()["detail"]
     for word in words:

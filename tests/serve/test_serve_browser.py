@@ -4,9 +4,11 @@ Playwright, digits drawn on the canvas with the mouse (and a finger, on a phone-
 Each digit is an MNIST test image of known label traced as strokes: for every row of the 28x28
 image, the pen goes down at the start of each run of ink and moves to its end, with the page's
 pen about 2 MNIST pixels wide. The page must then show that digit and probabilities summing to
-1, exactly as the server answers for the canvas it sent. Requests to any host but 127.0.0.1 are
-blocked and recorded: the page must work offline. Screenshots go to ``test-artifacts/`` (or
-``$BARENET_TEST_ARTIFACTS``).
+1, exactly as the server answers for the canvas it sent, and the inside of the network: the
+stages of the preparation, one panel per layer (a feature map per channel for a CNN), the
+logits and the saliency. Requests to any host but 127.0.0.1 are blocked and recorded: the page
+must work offline. Screenshots at desktop (1280x800) and phone sizes (390x844, and on its side)
+go to ``$BARENET_TEST_ARTIFACTS``, or a folder under pytest's temporary directory.
 
 Needs Playwright for Python and Debian's Chromium (``apt-get install chromium``); Playwright's
 own browser download is not used. Without them the test is skipped, except in CI (``CI`` set),
@@ -14,6 +16,7 @@ where it fails.
 """
 
 import base64
+import io
 import json
 import os
 import queue
@@ -30,6 +33,7 @@ import pytest
 from PIL import Image
 
 from barenet import NeuralNetwork, load_and_preprocess_mnist
+from barenet.nn import parse_layers
 from barenet.serve.inputs import MAX_BODY_BYTES
 
 pytestmark = pytest.mark.mnist
@@ -42,9 +46,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-ARTIFACTS = Path(
-    os.environ.get("BARENET_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts")
-)
 LABELS = [0, 2, 4, 7, 9]  # the digits drawn: round, curved, straight, crossed, looped
 TIMEOUT_MS = 15_000
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # straight to 127.0.0.1
@@ -99,9 +100,39 @@ def model_file(tmp_path_factory, mnist):
 
 
 @pytest.fixture(scope="module")
+def cnn_file(tmp_path_factory, mnist):
+    """A small CNN (conv8x3 relu pool2 flatten dense10) trained on 10,000 MNIST digits."""
+    X_train, _, _, y_train, _, _ = mnist
+    layers = parse_layers("conv8x3 relu pool2 flatten dense10")
+    net = NeuralNetwork.from_layers(
+        layers, input_shape=(28, 28, 1), optimizer="adam", learning_rate=0.003, seed=0
+    )
+    net.train(X_train[:10000], y_train[:10000], epochs=1, batch_size=64, verbose=False)
+    path = tmp_path_factory.mktemp("browser-cnn") / "cnn.npz"
+    net.save_model(path)
+    return path, net
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory):
+    """Where screenshots go: ``$BARENET_TEST_ARTIFACTS``, else a folder of pytest's own."""
+    folder = os.environ.get("BARENET_TEST_ARTIFACTS")
+    return Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="module")
 def server(model_file):
     """The address of ``barenet serve MODEL --port 0`` running in a subprocess."""
-    command = [sys.executable, "-m", "barenet", "serve", str(model_file[0])]
+    yield from _serve(model_file[0])
+
+
+@pytest.fixture(scope="module")
+def cnn_server(cnn_file):
+    yield from _serve(cnn_file[0])
+
+
+def _serve(model_path):
+    command = [sys.executable, "-m", "barenet", "serve", str(model_path)]
     process = subprocess.Popen(
         [*command, "--host", "127.0.0.1", "--port", "0"],
         stdout=subprocess.PIPE,
@@ -152,7 +183,7 @@ def _get_json(url, data=None, content_type=None):
 def offline_page(browser, server):
     """``(page, blocked, errors)``: a desktop page of the server; requests to other hosts are
     blocked and listed in ``blocked``, console errors and uncaught exceptions in ``errors``."""
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
     page, blocked, errors = _watched_page(context)
     page.goto(server)
     yield page, blocked, errors
@@ -188,9 +219,10 @@ def ink_runs(image):
     return runs
 
 
-def draw_digit(page, image, touch=False):
-    """Trace a 28x28 image on the canvas, one stroke per run of ink; returns the stroke count."""
-    box = page.locator("#canvas").bounding_box()
+def draw_digit(page, image, touch=False, box=None):
+    """Trace a 28x28 image on the canvas (or within ``box`` of it), one stroke per run of ink;
+    returns the stroke count."""
+    box = box or page.locator("#canvas").bounding_box()
     cell = box["width"] / 28  # one MNIST pixel in CSS pixels
 
     def at(row, col):
@@ -265,7 +297,23 @@ def chosen_digits(mnist, net):
 # -- the tests -------------------------------------------------------------------------------------
 
 
-def test_drawn_digits_are_read_and_shown(offline_page, server, mnist, model_file):
+def inside(page):
+    """What the inside panels show: ``(stages, [(layer kind, feature maps)], logits, saliency
+    has colour)``."""
+    return page.evaluate(
+        """() => ({
+            steps: document.querySelectorAll('#steps .step').length,
+            layers: [...document.querySelectorAll('#layers .layer')].map(
+                l => [l.dataset.kind, l.querySelectorAll('canvas.map').length]),
+            logits: document.querySelectorAll('#logits .logit').length,
+            saliency: (() => { const c = document.querySelector('#saliency');
+                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                return d.some((v, i) => i % 4 !== 3 && v > 60); })(),
+        })"""
+    )
+
+
+def test_drawn_digits_are_read_and_shown(offline_page, server, mnist, model_file, artifacts):
     page, blocked, errors = offline_page
     page.wait_for_selector("#model-card [data-field=test_accuracy]", timeout=TIMEOUT_MS)
     for label, image in chosen_digits(mnist, model_file[1]):
@@ -280,8 +328,20 @@ def test_drawn_digits_are_read_and_shown(offline_page, server, mnist, model_file
         # The page shows the server's answer for exactly what is on the canvas.
         answer = _get_json(server + "/predict", canvas_png(page), "image/png")
         np.testing.assert_allclose(probabilities, answer["probabilities"], atol=1e-6)
+        # Inside: 5 stages, the 3 layers of 784-128-10 (dense, relu, dense), 10 logits.
+        shown_inside = inside(page)
+        assert shown_inside == {
+            "steps": 5,
+            "layers": [["dense", 0], ["relu", 0], ["dense", 0]],
+            "logits": 10,
+            "saliency": True,
+        }
+        # The top three are named, most likely first.
+        rank = page.locator(f"#probabilities .bar[data-class-index='{label}'] .rank")
+        assert rank.inner_text() == "1st"
         if label == LABELS[-1]:
-            _screenshot(page, "desktop.png", full_page=True)
+            _screenshot(page, artifacts, "desktop.png")
+            _screenshot(page, artifacts, "desktop-full.png", full_page=True)
     assert blocked == [] and errors == []
 
 
@@ -303,6 +363,113 @@ def test_clear_starts_again(offline_page, mnist, model_file):
     assert blocked == [] and errors == []
 
 
+def test_a_cnn_shows_every_feature_map(browser, cnn_server, cnn_file, mnist, artifacts):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page, blocked, errors = _watched_page(context)
+        page.goto(cnn_server)
+        _, _, X_test, _, _, y_test = mnist
+        wait_for_answer(page, draw_digit(page, X_test[0].reshape(28, 28)))
+        assert inside(page) == {
+            "steps": 5,
+            "layers": [["conv2d", 8], ["relu", 8], ["max_pool2d", 8], ["flatten", 0], ["dense", 0]],
+            "logits": 10,
+            "saliency": True,
+        }
+        _screenshot(page, artifacts, "desktop-cnn-full.png", full_page=True)
+        assert blocked == [] and errors == []
+    finally:
+        context.close()
+
+
+def test_the_answer_is_announced_only_when_it_has_settled(offline_page):
+    """While the pen moves, answers arrive several times a second; the live region changes once,
+    when the pen is lifted."""
+    page, _, _ = offline_page
+    page.evaluate(
+        """() => { window.announced = 0; window.answers = 0;
+            new MutationObserver(() => window.announced++).observe(
+                document.querySelector('#announce'), {childList: true, characterData: true,
+                subtree: true});
+            new MutationObserver(() => window.answers++).observe(
+                document.querySelector('#prediction'), {attributes: true}); }"""
+    )
+    box = page.locator("#canvas").bounding_box()
+    page.mouse.move(box["x"] + 140, box["y"] + 40)
+    page.mouse.down()
+    for step in range(30):  # a slow stroke down the middle: 1.5 s
+        page.mouse.move(box["x"] + 140 + step, box["y"] + 40 + 7 * step)
+        page.wait_for_timeout(50)
+    assert page.evaluate("window.answers") >= 3  # the answer follows the pen...
+    assert page.evaluate("window.announced") == 0  # ...silently
+    page.mouse.up()
+    wait_for_answer(page, 1)
+    page.wait_for_function("window.announced === 1", timeout=TIMEOUT_MS)
+    assert page.locator("#announce").inner_text().startswith(("It reads", "Unsure"))
+    assert page.locator("#prediction").get_attribute("aria-live") is None
+
+
+def test_a_wrong_answer_is_corrected_and_tallied(offline_page, mnist, model_file):
+    page, _, errors = offline_page
+    label, image = chosen_digits(mnist, model_file[1])[0]
+    wait_for_answer(page, draw_digit(page, image))
+    cell = page.locator(f"#tally td[data-class-index='{label}']")
+    page.wait_for_function(
+        "document.querySelectorAll('#history li').length === 1", timeout=TIMEOUT_MS
+    )
+    assert (cell.get_attribute("data-right"), cell.get_attribute("data-total")) == ("1", "1")
+    other = (label + 1) % 10
+    page.select_option("#correct-as", str(other))  # "that was wrong, it is a ..."
+    assert (cell.get_attribute("data-right"), cell.get_attribute("data-total")) == ("0", "0")
+    corrected = page.locator(f"#tally td[data-class-index='{other}']")
+    assert (corrected.get_attribute("data-right"), corrected.get_attribute("data-total")) == (
+        "0",
+        "1",
+    )
+    assert page.locator("#history li").first.get_attribute("data-truth") == str(other)
+    # A second attempt, read right, adds to the first's class.
+    page.click("#clear")
+    wait_for_answer(page, draw_digit(page, image))
+    page.wait_for_function(
+        "document.querySelectorAll('#history li').length === 2", timeout=TIMEOUT_MS
+    )
+    assert (cell.get_attribute("data-right"), cell.get_attribute("data-total")) == ("1", "1")
+    assert errors == []
+
+
+def test_a_failed_request_clears_the_answer_and_says_why(offline_page, mnist, model_file):
+    page, _, errors = offline_page
+    label, image = chosen_digits(mnist, model_file[1])[0]
+    wait_for_answer(page, draw_digit(page, image))
+    assert page.locator("#predicted-class").inner_text() == str(label)
+    page.route("**/explain", lambda route: route.abort())  # the connection drops
+    page.mouse.move(10, 10)
+    box = page.locator("#canvas").bounding_box()
+    page.mouse.click(box["x"] + 20, box["y"] + 20)
+    page.wait_for_selector("#status.error", timeout=TIMEOUT_MS)
+    status = page.locator("#status").inner_text()
+    assert "server could not be reached" in status and "Failed to fetch" not in status
+    text, probabilities, best = shown(page)
+    assert (text, best) == ("?", -1) and probabilities == [0.0] * 10  # no stale answer
+    assert inside(page)["layers"] == []
+    page.unroute("**/explain")
+
+
+def test_small_drawings_are_told_to_be_bigger(offline_page, mnist, model_file):
+    page, _, _ = offline_page
+    _, image = chosen_digits(mnist, model_file[1])[2]
+    box = page.locator("#canvas").bounding_box()
+    small = {k: box[k] for k in ("x", "y")}
+    small.update(width=box["width"] * 0.2, height=box["height"] * 0.2)
+    # The same tracing, in a fifth of the canvas.
+    strokes = draw_digit(page, image, box=small)
+    wait_for_answer(page, strokes)
+    assert "draw it bigger" in page.locator("#notes").inner_text()
+    assert "draw it bigger" in page.locator("#hint").inner_text()  # by the canvas, too
+    page.click("#clear")
+    assert page.locator("#hint").inner_text() == ""
+
+
 def test_upload_a_photo_of_a_digit(offline_page, mnist, model_file, tmp_path):
     page, blocked, errors = offline_page
     label, image = chosen_digits(mnist, model_file[1])[1]
@@ -315,6 +482,9 @@ def test_upload_a_photo_of_a_digit(offline_page, mnist, model_file, tmp_path):
     text, probabilities, _ = shown(page)
     assert text == str(label) and sum(probabilities) == pytest.approx(1, abs=0.01)
     assert "photo.jpg" in page.locator("#status").inner_text()
+    # The canvas shows the uploaded picture (white paper), not the old drawing.
+    canvas = Image.open(io.BytesIO(canvas_png(page))).convert("L")
+    assert np.asarray(canvas).mean() > 150
     # A phone's photo over the server's 2 MB: the page shrinks it before sending it.
     grain = np.random.default_rng(0).integers(-6, 7, (2400, 2400))
     big = np.asarray(Image.fromarray(pixels).resize((2400, 2400), Image.Resampling.BICUBIC))
@@ -324,12 +494,18 @@ def test_upload_a_photo_of_a_digit(offline_page, mnist, model_file, tmp_path):
     page.set_input_files("#upload", str(big_photo))
     page.wait_for_selector("#status:has-text('read from big.png')", timeout=TIMEOUT_MS)
     assert shown(page)[0] == str(label)
+    # Drawing after an upload starts a fresh drawing on a black canvas.
+    box = page.locator("#canvas").bounding_box()
+    page.mouse.click(box["x"] + 140, box["y"] + 140)
+    wait_for_answer(page, 1)
+    assert np.asarray(Image.open(io.BytesIO(canvas_png(page))).convert("L")).mean() < 20
     # A file that is no picture: the server's message is shown, nothing breaks.
     notes = tmp_path / "notes.png"
     notes.write_text("not a picture")
     page.set_input_files("#upload", str(notes))
     page.wait_for_selector("#status.error", timeout=TIMEOUT_MS)
     assert "not an image" in page.locator("#status").inner_text()
+    assert page.locator("#predicted-class").inner_text() == "?"
     assert blocked == []
     assert all("422" in error for error in errors)  # only the refused upload, logged by Chrome
 
@@ -342,10 +518,40 @@ def test_model_card_on_the_page(offline_page, model_file):
     assert field.inner_text() == f"{accuracy * 100:.1f}%"
     card = page.locator("#model-card")
     assert "101,770" in card.inner_text()  # 784*128 + 128 + 128*10 + 10 parameters
-    assert "adam" in card.inner_text() and "model.npz" in card.inner_text()
+    assert "Adam, learning rate 0.003" in card.inner_text() and "model.npz" in card.inner_text()
 
 
-def test_drawing_with_a_finger_on_a_phone_sized_screen(browser, server, mnist, model_file):
+def test_without_javascript_the_card_is_true(browser, server, model_file):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(server)
+        accuracy = model_file[1].training_info.test_accuracy
+        field = page.locator("#model-card [data-field=test_accuracy]")
+        assert field.inner_text() == f"{accuracy * 100:.1f}%"
+        assert "loading" not in page.locator("body").inner_text().lower()
+        assert "needs JavaScript" in page.locator("noscript").first.inner_html()
+    finally:
+        context.close()
+
+
+def test_canvases_are_in_the_accessibility_tree_and_clear_shows_focus(offline_page):
+    page, _, _ = offline_page
+    assert page.get_by_role("img", name="Drawing area").count() == 1
+    assert page.get_by_role("img", name="The digit as the network sees it").count() == 1
+    page.focus("#upload")
+    page.keyboard.press("Shift+Tab")  # to Clear, by keyboard: :focus-visible applies
+    assert page.evaluate("document.activeElement.id") == "clear"
+    outline = page.evaluate(
+        "(() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, parseFloat(s.outlineWidth)]; })()"
+    )
+    assert outline[0] == "solid" and outline[1] >= 3
+
+
+def test_drawing_with_a_finger_on_a_phone_sized_screen(
+    browser, server, mnist, model_file, artifacts
+):
     context = browser.new_context(
         viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
@@ -360,13 +566,47 @@ def test_drawing_with_a_finger_on_a_phone_sized_screen(browser, server, mnist, m
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         box = page.locator("#canvas").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["width"] >= 250
-        _screenshot(page, "phone.png", full_page=True)
+        # The answer is on screen while drawing, without scrolling.
+        mini = page.locator("#mini-answer")
+        assert mini.is_visible() and page.locator("#mini-class").inner_text() == str(label)
+        assert mini.bounding_box()["y"] + mini.bounding_box()["height"] <= 844
+        # Buttons big enough for a finger.
+        for selector in ["#clear", "label[for=upload]"]:
+            assert page.locator(selector).bounding_box()["height"] >= 44
+        # No hover style left on Clear after a tap.
+        page.tap("#clear")
+        colour = page.evaluate("getComputedStyle(document.querySelector('#clear')).backgroundColor")
+        assert colour == "rgb(29, 35, 48)"  # --ink, not the hover's accent
+        wait_for_answer(page, draw_digit(page, image, touch=True))
+        _screenshot(page, artifacts, "phone.png")
+        _screenshot(page, artifacts, "phone-full.png", full_page=True)
         assert blocked == [] and errors == []
     finally:
         context.close()
 
 
-def _screenshot(page, name, full_page=False):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
-    assert (ARTIFACTS / name).stat().st_size > 1000
+def test_a_phone_on_its_side_shows_two_columns(browser, server, mnist, model_file, artifacts):
+    context = browser.new_context(
+        viewport={"width": 844, "height": 390}, is_mobile=True, has_touch=True
+    )
+    try:
+        page, blocked, errors = _watched_page(context)
+        page.goto(server)
+        label, image = chosen_digits(mnist, model_file[1])[3]
+        wait_for_answer(page, draw_digit(page, image, touch=True))
+        assert page.locator("#predicted-class").inner_text() == str(label)
+        canvas = page.locator("#canvas").bounding_box()
+        answer = page.locator("#predicted-class").bounding_box()
+        assert canvas["y"] >= 0 and canvas["y"] + canvas["height"] <= 390  # all of it
+        assert answer["x"] > canvas["x"] + canvas["width"]  # beside it, not below
+        assert answer["y"] + answer["height"] <= 390
+        _screenshot(page, artifacts, "phone-landscape.png")
+        assert blocked == [] and errors == []
+    finally:
+        context.close()
+
+
+def _screenshot(page, folder, name, full_page=False):
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name), full_page=full_page)
+    assert (folder / name).stat().st_size > 1000

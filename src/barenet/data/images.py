@@ -2,8 +2,10 @@
 
 MNIST digits are light on a dark background, fit in a 20x20 box that keeps their aspect ratio,
 and sit in a 28x28 image with their centre of mass at its centre. :func:`preprocess_digit`
-applies the same steps to a grey image of any size, so a network trained on MNIST sees a
-photographed or drawn digit the way it saw its training data.
+applies the same steps to a grey image of any size (:mod:`barenet.data.framing` does them,
+evening out stroke width and contrast on the way), so a network trained on MNIST sees a
+photographed or drawn digit the way it saw its training data. ``barenet predict`` and the web
+page of ``barenet serve`` both prepare pictures with these functions.
 """
 
 import io
@@ -13,21 +15,15 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps
 
+from barenet.data.framing import prepare_digit
 from barenet.errors import DataError, DataNotFoundError
 
 # Larger images are refused before decoding: a tiny file can declare billions of pixels.
 MAX_PIXELS = 40_000_000
 SIZE = 28
-BOX = 20
-# After background removal, contrast below MIN_CONTRAST (on a 0-1 scale) means no ink at all.
-# Relative to the strongest stroke, pixels under NOISE_LEVEL are noise (paper grain, JPEG
-# ringing) and are zeroed; the bounding box is that of pixels of at least INK_LEVEL, which is
-# close to the edge of the pen stroke and ignores the faint halo that anti-aliasing and JPEG
-# spread around it. Measured on MNIST digits re-saved as PNG and JPEG, these values keep the
-# result closest to the original.
-MIN_CONTRAST = 0.1
-NOISE_LEVEL = 0.1
-INK_LEVEL = 0.3
+# Pillow's modes of one channel of more than 8 bits, and the largest value of each: such a
+# picture is scaled to 8 bits (Pillow's own conversion clips everything above 255 to white).
+WIDE_GREY = {"I;16": 65535, "I;16B": 65535, "I;16L": 65535, "I;16N": 65535, "I": 65535}
 
 
 def load_image(source):
@@ -51,13 +47,21 @@ def load_image(source):
         raise
     except FileNotFoundError:
         raise DataNotFoundError(f"{name}: no such file") from None
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        raise DataError(f"{name}: refused as a decompression bomb: {exc}") from exc
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise DataError(
+            f"{name}: refused as a decompression bomb: it declares more than {MAX_PIXELS:,} pixels"
+        ) from None
     except Image.UnidentifiedImageError:
-        raise DataError(f"{name}: not an image file (Pillow cannot identify it)") from None
+        raise DataError(
+            f"{name}: not an image file, or not in a format read here (PNG, JPEG, GIF, BMP, "
+            "TIFF, WebP...)"
+        ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        # Pillow reports damaged data as OSError ("image file is truncated") or SyntaxError.
-        raise DataError(f"{name}: corrupt or unreadable image: {exc}") from exc
+        # Pillow reports damaged data as OSError ("image file is truncated") or SyntaxError;
+        # its wording names its internals, so the message is ours.
+        raise DataError(
+            f"{name}: corrupt or truncated image: the file is damaged or cut short"
+        ) from exc
     return np.asarray(grey, dtype=np.float32) / np.float32(255)
 
 
@@ -81,7 +85,9 @@ def _check_size(image, name):
 
 
 def _to_grey(image):
-    """Pillow image -> mode "L", painting transparent areas white."""
+    """Pillow image -> mode "L", painting transparent areas white, scaling 16-bit grey."""
+    if image.mode in WIDE_GREY or image.mode == "F":
+        return _scaled_to_8_bits(image)
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -89,24 +95,36 @@ def _to_grey(image):
     return image.convert("L")
 
 
+def _scaled_to_8_bits(image):
+    """A 16-bit (or 32-bit, or float) grey picture -> mode "L", scaled rather than clipped."""
+    values = np.asarray(image, dtype=np.float64)
+    top = WIDE_GREY.get(image.mode) or max(1.0, float(values.max()))  # "F": 0-1 or 0-max
+    if image.mode == "I" and values.max() > top:  # 32-bit integers beyond 16 bits
+        top = float(values.max())
+    grey = np.round(np.clip(values / top, 0.0, 1.0) * 255).astype(np.uint8)
+    return Image.fromarray(grey)
+
+
 def preprocess_digit(image, shape=(SIZE, SIZE)):
     """Make a 2-D grey image of one digit look like MNIST; returns a flat float32 vector.
 
     ``image`` is uint8 (0-255) or float (0-1), of any size, dark-on-light or light-on-dark.
-    The digit is made light on dark, cropped to its ink, scaled so its larger side is 20 pixels
-    and placed in a 28x28 image with its centre of mass at (14, 14): a ``(784,)`` vector in
-    [0, 1]. Another ``shape`` ``(height, width)`` keeps MNIST's proportions (box of 20/28 of
-    the smaller side). Raises :class:`DataError` if the image is not 2-D or holds no digit.
+    The digit is made light on dark, cropped to its ink, its strokes brought to the width of
+    MNIST's and its contrast stretched, scaled so its larger side is 20 pixels and placed in a
+    28x28 image with its centre of mass at (14, 14): a ``(784,)`` vector in [0, 1]. Another
+    ``shape`` ``(height, width)`` keeps MNIST's proportions (box of 20/28 of the smaller side),
+    except for images with a side under 16 pixels, which the digit fills as it fills
+    scikit-learn's 8x8 digits (see :mod:`barenet.data.framing`). Raises :class:`DataError` if
+    the image is not 2-D or holds no digit.
     """
-    height, width = _check_shape(shape)
-    pixels = _as_unit_float(image)
-    if np.median(_border(pixels)) > 0.5:
-        pixels = 1.0 - pixels
-    ink = _remove_background(pixels)
-    rows, cols = np.nonzero(ink >= INK_LEVEL)
-    ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-    box = max(1, round(min(height, width) * BOX / SIZE))
-    return _centre(_fit_box(ink, box), (height, width)).reshape(height * width)
+    return prepare(image, shape).input
+
+
+def prepare(image, shape=(SIZE, SIZE)):
+    """:func:`preprocess_digit` with every stage kept: a :class:`~barenet.data.framing.Prepared`
+    (the picture, the cropped ink, the digit fitted to its box, the centred image), for showing
+    how a picture became the network's input."""
+    return prepare_digit(_as_unit_float(image), _check_shape(shape))
 
 
 def _check_shape(shape):
@@ -139,52 +157,6 @@ def _as_unit_float(image):
             f"got [{pixels.min()}, {pixels.max()}]"
         )
     return scaled
-
-
-def _border(pixels):
-    """The pixels of the outermost rows and columns, where the background is."""
-    return np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-
-
-def _remove_background(pixels):
-    """Subtract the background level, stretch the strongest ink to 1 and zero faint noise."""
-    ink = np.clip(pixels - np.median(_border(pixels)), 0.0, None)
-    peak = ink.max()
-    if peak < MIN_CONTRAST:
-        raise DataError("the image contains no digit (blank image)")
-    ink /= peak
-    ink[ink < NOISE_LEVEL] = 0.0
-    return ink
-
-
-def _fit_box(ink, box):
-    """Resize so the larger side is ``box`` pixels, keeping the aspect ratio."""
-    height, width = ink.shape
-    scale = box / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    resized = Image.fromarray(ink.astype(np.float32, copy=False)).resize(
-        size, Image.Resampling.LANCZOS
-    )
-    # Lanczos rings slightly below 0 and above 1 next to sharp edges.
-    return np.clip(np.asarray(resized), 0.0, 1.0)
-
-
-def _centre(digit, shape):
-    """Paste ``digit`` into a black image of ``shape`` with its centre of mass nearest the
-    image's centre ((14, 14) for 28x28)."""
-    height, width = digit.shape
-    rows, cols = np.indices(digit.shape)
-    mass = digit.sum()
-    top = _offset(shape[0] // 2 - (rows * digit).sum() / mass, shape[0] - height)
-    left = _offset(shape[1] // 2 - (cols * digit).sum() / mass, shape[1] - width)
-    canvas = np.zeros(shape, dtype=np.float32)
-    canvas[top : top + height, left : left + width] = digit
-    return canvas
-
-
-def _offset(ideal, largest):
-    """``ideal`` rounded to a whole pixel and clipped to [0, largest] so nothing falls off."""
-    return int(min(max(round(ideal), 0), largest))
 
 
 def preprocess_image(source, shape=(SIZE, SIZE)):

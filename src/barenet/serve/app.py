@@ -1,40 +1,44 @@
-"""The FastAPI app: the drawing page, ``POST /predict``, ``GET /model`` and ``GET /health``.
+"""The FastAPI app: the drawing page, ``POST /predict``, ``POST /explain``, ``GET /model`` and
+``GET /health``.
 
-One model per app. Images sent to ``/predict`` go through the very code ``barenet predict``
-uses (:func:`barenet.data.images.load_image` then :func:`preprocess_digit`); the checks on the
-request body live in :mod:`.inputs`. The interactive ``/docs`` and ``/redoc`` pages are turned
-off: FastAPI loads them from a CDN, and everything this server shows must work offline. The
-OpenAPI description itself is at ``/openapi.json``.
+One model per app. Images sent to ``/predict`` and ``/explain`` go through the very code
+``barenet predict`` uses (:func:`barenet.data.images.load_image` then :func:`prepare`); the
+checks on the request body live in :mod:`.inputs`, what ``/explain`` adds in :mod:`.explain`,
+the page's server-rendered parts (the model card, the bars) in :mod:`.page`. The interactive
+``/docs`` and ``/redoc`` pages are turned off: FastAPI loads them from a CDN, and everything this
+server shows must work offline. The OpenAPI description itself is at ``/openapi.json``.
 """
 
+import logging
 import os
 import threading
-from pathlib import Path
 
 import numpy as np
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from barenet.errors import DataError
 from barenet.network import load_model
 from barenet.serve.card import model_card
+from barenet.serve.explain import explain
 from barenet.serve.inputs import (
     MAX_BODY_BYTES,
     MAX_IMAGE_SIDE,
     InputError,
     body_kind,
     check_content_length,
-    image_input,
+    image_stages,
     parse_pixels,
     read_body,
 )
-from barenet.serve.schemas import Health, ModelCard, Prediction, Problem
+from barenet.serve.page import STATIC, render_page
+from barenet.serve.schemas import Explanation, Health, ModelCard, Prediction, Problem
 from barenet.version import __version__
 
-STATIC = Path(__file__).parent / "static"
 # The page may load nothing but this server's own files: a browser enforces it, and any slip
 # (a font or script from a CDN) shows up as an error in its console instead of working online.
 PAGE_POLICY = (
@@ -72,13 +76,26 @@ class Predictor:
 
     def predict_image(self, data, name):
         """The bytes of a picture -> a prediction, after MNIST-style preprocessing."""
+        return self.predict(self._prepare(data, name).input)
+
+    def explain(self, x, prepared=None):
+        """``x`` ``(input_size,)`` -> the fields of :class:`~.schemas.Explanation`."""
+        with self._lock:
+            return explain(self.net, x, prepared)
+
+    def explain_image(self, data, name):
+        """The bytes of a picture -> its explanation, with the stages of its preparation."""
+        prepared = self._prepare(data, name)
+        return self.explain(prepared.input, prepared)
+
+    def _prepare(self, data, name):
         if self.image_shape is None:
             raise InputError(
                 422,
                 f"this model reads {self.net.input_size} values, not images: send JSON pixel "
                 "values",
             )
-        return self.predict(image_input(data, name, self.image_shape))
+        return image_stages(data, name, self.image_shape)
 
     def _rows(self, x):
         """The input as rows of an image when it is one (else one row), rounded for the page."""
@@ -105,11 +122,13 @@ def create_app(model, *, file=None, max_body_bytes=MAX_BODY_BYTES):
     )
     app.state.predictor = predictor
     _add_error_handlers(app)
+    _quiet_form_parser()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    page_html = render_page(card)  # the card and the bars are in the page: no JavaScript needed
 
     @app.get("/", response_class=HTMLResponse, summary="The drawing page")
     def page():
-        return FileResponse(STATIC / "index.html", headers={"Content-Security-Policy": PAGE_POLICY})
+        return HTMLResponse(page_html, headers={"Content-Security-Policy": PAGE_POLICY})
 
     @app.get("/health", summary="Is the model loaded?")
     def health() -> Health:
@@ -119,29 +138,63 @@ def create_app(model, *, file=None, max_body_bytes=MAX_BODY_BYTES):
     def model_info() -> ModelCard:
         return card
 
+    body_spec = {"requestBody": _request_body(model.input_size, max_body_bytes)}
+
     @app.post(
         "/predict",
         summary="Read the digit in an image, or classify pixel values",
         responses=_error_responses(max_body_bytes),
-        openapi_extra={"requestBody": _request_body(model.input_size, max_body_bytes)},
+        openapi_extra=body_spec,
     )
     async def predict(request: Request) -> Prediction:
-        # The body is read here, by hand, rather than declared as a parameter: FastAPI would
-        # read all of it into memory before any check, whatever its size.
-        kind = body_kind(request.headers.get("content-type"))
-        check_content_length(request.headers.get("content-length"), max_body_bytes)
-        body = await read_body(request.stream(), max_body_bytes)
-        if kind == "json":
-            x = parse_pixels(body, model.input_size)
-            return Prediction(**await run_in_threadpool(predictor.predict, x))
-        if kind == "form":
-            data, name = await _uploaded_file(request, body)
-        else:
-            data, name = body, "request body"
+        kind, value, name = await _read_input(request, model.input_size, max_body_bytes)
+        if kind == "pixels":
+            return Prediction(**await run_in_threadpool(predictor.predict, value))
         # Decoding and preprocessing take milliseconds: off the event loop, in a worker thread.
-        return Prediction(**await run_in_threadpool(predictor.predict_image, data, name))
+        return Prediction(**await run_in_threadpool(predictor.predict_image, value, name))
+
+    @app.post(
+        "/explain",
+        summary="Read an input and show what happens inside the network",
+        response_model=Explanation,
+        responses=_error_responses(max_body_bytes),
+        openapi_extra=body_spec,
+    )
+    async def explain_route(request: Request):
+        kind, value, name = await _read_input(request, model.input_size, max_body_bytes)
+        if kind == "pixels":
+            answer = await run_in_threadpool(predictor.explain, value)
+        else:
+            answer = await run_in_threadpool(predictor.explain_image, value, name)
+        # Built by our own code to the schema (the tests check it): returned as it is, since
+        # validating thousands of activations again would double the time of an answer.
+        return JSONResponse(answer)
 
     return app
+
+
+async def _read_input(request, n_values, max_bytes):
+    """``("pixels", x, None)`` or ``("image", bytes, name)`` from the body of ``request``.
+
+    The body is read here, by hand, rather than declared as a parameter: FastAPI would read all
+    of it into memory before any check, whatever its size.
+    """
+    kind = body_kind(request.headers.get("content-type"))
+    check_content_length(request.headers.get("content-length"), max_bytes)
+    body = await read_body(request.stream(), max_bytes)
+    if kind == "json":
+        return "pixels", parse_pixels(body, n_values), None
+    if kind == "form":
+        return ("image", *await _uploaded_file(request, body))
+    return "image", body, "request body"
+
+
+def _quiet_form_parser():
+    """python-multipart logs each oddity of a client's form (data after the last boundary...)
+    as a warning, which Python prints when logging is not set up; the client is told already,
+    with a 400, so the server's log stays clean."""
+    for name in ("python_multipart", "multipart"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _error_responses(max_bytes):
@@ -167,6 +220,10 @@ def _add_error_handlers(app):
     @app.exception_handler(DataError)  # from load_image / preprocess_digit / the network
     async def data_error(request, exc):
         return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(ClientDisconnect)  # the client left mid-upload: nobody to answer
+    async def client_left(request, exc):
+        return Response(status_code=400)
 
 
 async def _uploaded_file(request, body):

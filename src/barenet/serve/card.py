@@ -7,6 +7,7 @@ pictures for such a network, as ``barenet predict`` does.
 
 from pathlib import Path
 
+from barenet.names import describe_optimizer, describe_setting
 from barenet.nn.stack import describe_layer
 
 
@@ -20,7 +21,7 @@ def model_card(net, file=None):
     sizes = [net.input_size, *net.hidden_sizes, net.output_size]
     optimizer = dict(config["optimizer"])
     history = net.history or {}
-    return {
+    card = {
         "file": Path(file).name if file is not None else None,
         "summary": _summary(net, sizes),
         "parameters": int(net.n_parameters),
@@ -51,6 +52,61 @@ def model_card(net, file=None):
             "recorded": info,  # everything the model file says about its training, as saved
         },
     }
+    card["lines"] = card_lines(card, config["optimizer"], info)
+    return card
+
+
+def card_lines(card, optimizer, info):
+    """The card in words for people, as ``{"field", "label", "text"}`` lines: the settings as
+    :func:`~barenet.names.describe_optimizer` and :func:`~barenet.names.describe_setting` say
+    them ("SGD with Nesterov momentum 0.9, learning rate 0.05", "cosine (down to 0)")."""
+    arch, train = card["architecture"], card["training"]
+    regularisation = [
+        f"dropout {arch['dropout']:g}" if arch["dropout"] else "",
+        "batch norm" if arch["batch_norm"] else "",
+        f"L2 {arch['l2']:g}" if arch["l2"] else "",
+        f"L1 {arch['l1']:g}" if arch["l1"] else "",
+    ]
+    rows = [
+        ("test_accuracy", "Test accuracy", _percent_or(card["test_accuracy"], "not recorded")),
+        ("summary", "Network", card["summary"]),
+        ("layers", "Layers", " · ".join(arch["layers"])),
+        ("parameters", "Parameters", f"{card['parameters']:,}"),
+        ("optimizer", "Optimizer", describe_optimizer(optimizer)),
+        ("epochs", "Training", _training_words(train)),
+        ("schedule", "Schedule", describe_setting(info.get("schedule")) or "constant"),
+        ("augment", "Augmentation", describe_setting(info.get("augment")) or "none"),
+        ("regularisation", "Regularisation", ", ".join(filter(None, regularisation)) or "none"),
+        (
+            "validation_accuracy",
+            "Validation accuracy",
+            _percent_or(train["validation_accuracy"], "none held out"),
+        ),
+        ("classes", "Classes", " ".join(card["class_names"])),
+        ("file", "File", card["file"] or "(in memory)"),
+    ]
+    return [{"field": field, "label": label, "text": text} for field, label, text in rows]
+
+
+def _training_words(train):
+    """``"3 epochs, batches of 64, on 60,000 images"`` or ``"not trained"``."""
+    if train["epochs"] is None:
+        return "not trained"
+    words = [f"{train['epochs']} epoch{'' if train['epochs'] == 1 else 's'}"]
+    if train["batch_size"]:
+        words.append(f"batches of {train['batch_size']}")
+    if train["n_train"]:
+        words.append(f"on {train['n_train']:,} images")
+    return ", ".join(words)
+
+
+def percent(p):
+    """``0.9734`` as ``"97.3%"``; whole percents near 0 and 1 (``"100%"``, ``"0%"``)."""
+    return f"{round(p * 100)}%" if p >= 0.995 or p < 0.005 else f"{p * 100:.1f}%"
+
+
+def _percent_or(value, otherwise):
+    return otherwise if value is None else percent(value)
 
 
 def _summary(net, sizes):

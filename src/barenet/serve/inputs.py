@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 from PIL import Image
 
-from barenet.data.images import load_image, preprocess_digit
+from barenet.data.images import load_image, prepare
 from barenet.errors import BarenetError
 
 # 2 MB is plenty for a photo of one digit, and bounds the memory one request can take.
@@ -99,9 +99,15 @@ def parse_pixels(body, n_values):
     """JSON ``{"pixels": [...]}`` or a bare array of ``n_values`` numbers in [0, 1] ->
     ``(n_values,)`` float32 array, used as the network's input as it is (no preprocessing)."""
     try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, absurd nesting
+        # A whole number of thousands of digits is kept as text: Python's int() refuses it with
+        # a message about its own settings, and it is no pixel value anyway.
+        data = json.loads(body, parse_int=_whole_number)
+    except json.JSONDecodeError as exc:  # says where: "Expecting ',' delimiter: line 1..."
         raise InputError(400, f"invalid JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(400, "invalid JSON: the body is not UTF-8 text") from None
+    except RecursionError:
+        raise InputError(400, "invalid JSON: arrays or objects nested too deeply") from None
     if isinstance(data, dict):
         if "pixels" not in data:
             raise InputError(422, 'the JSON object has no "pixels" key')
@@ -120,8 +126,20 @@ def parse_pixels(body, n_values):
     return np.array(data, dtype=np.float32)
 
 
+class _LongNumber(str):
+    """A JSON whole number too long to be worth converting (its digits, as text)."""
+
+
+def _whole_number(text):
+    return _LongNumber(text) if len(text) > 100 else int(text)
+
+
 def _check_pixel(i, value):
     """Refuse anything but a finite number in [0, 1] (Python's json reads NaN and Infinity)."""
+    if isinstance(value, _LongNumber):
+        raise InputError(
+            422, f"pixel {i} is a whole number of {len(value.lstrip('-'))} digits, outside [0, 1]"
+        )
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(422, f"pixel {i} is a {_json_type(value)}, not a number")
     if isinstance(value, float) and not math.isfinite(value):
@@ -147,17 +165,23 @@ def _json_type(value):
 def image_input(data, name, image_shape):
     """The bytes of a picture of one digit -> ``(h * w,)`` float32 vector for a network reading
     images of ``image_shape`` ``(h, w)``, prepared exactly as ``barenet predict`` prepares a
-    file: :func:`load_image` then :func:`preprocess_digit`.
+    file: :func:`load_image` then :func:`preprocess_digit`."""
+    return image_stages(data, name, image_shape).input
+
+
+def image_stages(data, name, image_shape):
+    """:func:`image_input` with every stage of the preparation kept: a
+    :class:`~barenet.data.framing.Prepared` (what ``POST /explain`` shows).
 
     Raises :class:`InputError` (422) for a picture too large to decode, and lets the
-    :class:`~barenet.errors.DataError` of those two functions through (not an image, corrupt,
-    blank), which the app answers with 422 as well.
+    :class:`~barenet.errors.DataError` of :func:`load_image` and :func:`prepare` through (not
+    an image, corrupt, blank), which the app answers with 422 as well.
     """
     check_image_size(data, name)
     source = io.BytesIO(data)
     source.name = name  # load_image names the file in its error messages
     grey = load_image(source)
-    return preprocess_digit(grey, shape=tuple(image_shape))
+    return prepare(grey, shape=tuple(image_shape))
 
 
 def check_image_size(data, name="request body", max_side=MAX_IMAGE_SIDE):
@@ -172,9 +196,11 @@ def check_image_size(data, name="request body", max_side=MAX_IMAGE_SIDE):
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
-    except Image.DecompressionBombError as exc:
+    except Image.DecompressionBombError:  # Pillow's own limit, far above ours
         raise InputError(
-            422, f"{name}: too many pixels, refused as a decompression bomb ({exc})"
+            422,
+            f"{name}: far too many pixels, refused as a decompression bomb; the largest image "
+            f"accepted is {max_side}x{max_side}",
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError):  # UnidentifiedImageError is an OSError
         return

@@ -22,6 +22,55 @@ class Prediction(BaseModel):
     )
 
 
+class Step(BaseModel):
+    name: str = Field(description='What this stage is, e.g. "cropped to the digit".')
+    image: list[list[float]] = Field(description="Rows of values in [0, 1], light on dark.")
+
+
+class LayerOutput(BaseModel):
+    name: str = Field(description='The layer\'s name, e.g. "dense_0", "relu_1", "conv2d_0".')
+    kind: str = Field(description='Its kind: "dense", "relu", "conv", "pool"...')
+    shape: list[int] = Field(
+        description="Its output's shape for one input: [units], or [H, W, C] for feature maps."
+    )
+    values: list[float] = Field(description="The output, flat, in row-major order of `shape`.")
+
+
+class Explanation(BaseModel):
+    """``POST /explain``: the answer, and what happened inside the network on the way."""
+
+    class_index: int = Field(ge=0, description="Index of the most probable class.")
+    class_name: str
+    probability: float = Field(ge=0, le=1)
+    probabilities: list[float] = Field(description="Every class's probability, in class order.")
+    class_names: list[str]
+    unsure: bool = Field(
+        description="True when the top probability is under 0.6 or the runner-up is within 0.2 "
+        "of it. The network always picks one of its classes, whatever the input."
+    )
+    input: list[list[float]] = Field(description="What the network sees: H rows of W values.")
+    steps: list[Step] = Field(
+        description="The preparation of a picture, stage by stage, the input last; for JSON "
+        "pixel values only the input. Large stages are shrunk to 56 pixels a side."
+    )
+    layers: list[LayerOutput] = Field(description="Every layer's output, first to last.")
+    logits: list[float] = Field(description="The last layer's output: one score per class.")
+    saliency: list[list[float]] = Field(
+        description="Gradient of the top class's score (logit) with respect to each input "
+        "value, H x W: positive where more ink would raise it."
+    )
+    notes: list[str] = Field(
+        description='What preparing the picture changed or noticed ("strokes thickened", '
+        '"small drawing: ...").'
+    )
+
+
+class CardLine(BaseModel):
+    field: str
+    label: str
+    text: str = Field(description="The value in words, as the page shows it.")
+
+
 class Architecture(BaseModel):
     layer_sizes: list[int] = Field(description="Inputs, each hidden layer's width, classes.")
     layers: list[str] = Field(description="Every layer, first to last, in a few words.")
@@ -62,6 +111,7 @@ class ModelCard(BaseModel):
     )
     architecture: Architecture
     training: Training
+    lines: list[CardLine] = Field(description="The card in words, line by line, for people.")
 
 
 class Health(BaseModel):

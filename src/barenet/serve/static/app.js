@@ -1,43 +1,54 @@
-// barenet's drawing page.
+// barenet's drawing page: drawing, asking the server, showing its answer.
 //
 // You draw on a 280x280 canvas (white ink on black, like MNIST's digits). While you draw, the
-// page sends the canvas as a PNG to POST /predict, at most every THROTTLE_MS and once more when
+// page sends the canvas as a PNG to POST /explain, at most every THROTTLE_MS and once more when
 // you lift the pen. The server prepares the picture exactly as `barenet predict` prepares a file
-// (crop to the ink, fit into 20x20, centre in 28x28) and answers with the class it reads, the
-// probability of every class and the 28x28 input it gave the network, which we draw enlarged.
+// and answers with the class it reads, every class's probability, and what happened inside the
+// network: the stages of the preparation, every layer's output, the saliency (inside.js draws
+// them). Each drawing or upload is an attempt in the history (history.js).
 //
 // The page keeps a few attributes up to date for tests and curious readers:
 //   body[data-busy]              "true" while a newer drawing has not been answered yet
 //   #prediction[data-strokes]    how many strokes the drawing had when it was answered
 //   #prediction[data-source]     "drawing", "upload" or "none"
-//   .bar[data-probability]       each class's probability, one .bar per class
-"use strict";
+//   #prediction[data-unsure]     "true" when the answer is unsure
+//   .bar[data-probability]       each class's probability, one .bar per class, in class order
+import { clearInside, showInside } from "./inside.js";
+import { History } from "./history.js";
 
 const PEN_WIDTH = 20; // canvas pixels: 2 of the 28 MNIST pixels, about MNIST's pen
 const THROTTLE_MS = 150; // at most one request per 150 ms while drawing
 const MAX_UPLOAD_BYTES = 2 * 1024 * 1024; // the server refuses larger bodies
 const SHRUNK_SIDE = 1600; // a larger photo is scaled to this longest side before it is sent
+const UNREACHABLE =
+  "The server could not be reached, so there is no answer. Is `barenet serve` still running? " +
+  "Draw again, or press Clear, to try again.";
 
-const canvas = document.getElementById("canvas");
+const DRAWING_LABEL = "Drawing area: draw one digit here with the mouse or a finger";
+
+const $ = (id) => document.getElementById(id);
+const canvas = $("canvas");
 const pen = canvas.getContext("2d");
-const seen = document.getElementById("seen");
-const predictionBox = document.getElementById("prediction");
-const predictedClass = document.getElementById("predicted-class");
-const confidence = document.getElementById("confidence");
-const bars = document.getElementById("probabilities");
-const statusLine = document.getElementById("status");
-const uploadInput = document.getElementById("upload");
+const seen = $("seen");
+const predictionBox = $("prediction");
+const bars = $("probabilities");
+const history = new History($("history"), $("tally"), $("correct-as"), classNames());
 
 // -- the state of the drawing ---------------------------------------------------------------
 
 let strokes = 0; // strokes since the last Clear
-let drawingId = 0; // grows on every Clear: answers about an older drawing are dropped
+let drawingId = 0; // grows on every Clear or upload: answers about an older one are dropped
 let activePointer = null; // the pointer (mouse, finger, pen) that is drawing, if any
 let lastPoint = null;
 let dirty = false; // the drawing changed since the last request
 let inFlight = false; // a request is on its way
 let lastSentAt = -Infinity;
 let timer = null;
+let showingUpload = false; // the canvas shows an uploaded picture: drawing starts afresh
+
+function classNames() {
+  return [...bars.children].map((bar) => bar.dataset.className);
+}
 
 // -- drawing with pointer events (mouse, touch and pen alike) ------------------------------------
 
@@ -75,6 +86,7 @@ function drawDot(at) {
 canvas.addEventListener("pointerdown", (event) => {
   if (event.pointerType === "mouse" && event.button !== 0) return; // left button only
   event.preventDefault();
+  if (showingUpload) startAgain(); // a drawing over a photo would be neither
   canvas.setPointerCapture(event.pointerId); // keep the stroke even if it leaves the canvas
   activePointer = event.pointerId;
   lastPoint = canvasPoint(event);
@@ -125,7 +137,7 @@ async function sendDrawing() {
   const sent = { id: drawingId, strokes };
   try {
     const png = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
-    const answer = await postPrediction(png, "image/png");
+    const answer = await postExplain(png, "image/png");
     if (sent.id === drawingId) showAnswer(answer, "drawing", sent.strokes);
   } catch (error) {
     if (sent.id === drawingId) showError(error, sent.strokes);
@@ -133,48 +145,91 @@ async function sendDrawing() {
     inFlight = false;
     if (dirty) schedulePrediction(false);
     else document.body.dataset.busy = "false";
+    settle(sent.id);
   }
 }
 
-// POST a body to /predict; returns the JSON answer or throws an Error with the server's message.
+// POST a body to /explain; returns the JSON answer or throws an Error with a sentence for people.
 // Without a content type (a FormData body) the browser writes the multipart one itself.
-async function postPrediction(body, contentType) {
+async function postExplain(body, contentType) {
   const headers = contentType ? { "Content-Type": contentType } : {};
-  const response = await fetch("/predict", { method: "POST", body, headers });
+  let response;
+  try {
+    response = await fetch("/explain", { method: "POST", body, headers });
+  } catch {
+    throw new Error(UNREACHABLE); // the browser's own words ("Failed to fetch") say nothing
+  }
   const answer = await response.json().catch(() => ({}));
   if (!response.ok) {
-    throw new Error(answer.detail || `the server answered ${response.status}`);
+    const reason = answer.detail || `the server answered ${response.status}`;
+    throw new Error(response.status >= 500 ? `The server failed: ${reason}` : reason);
   }
   return answer;
 }
 
 // -- showing the answer ---------------------------------------------------------------------
 
+let current = null; // the answer on show, and where it came from
+
 function showAnswer(answer, source, strokeCount) {
-  predictedClass.textContent = answer.class_name;
-  confidence.textContent = `${percent(answer.probability)} sure`;
-  drawSeen(answer.image);
-  showBars(answer.class_names, answer.probabilities, answer.class_index);
-  predictionBox.dataset.source = source;
-  predictionBox.dataset.strokes = String(strokeCount);
-  predictionBox.dataset.classIndex = String(answer.class_index);
-  setStatus("");
+  current = { answer, source, id: drawingId };
+  $("predicted-class").textContent = answer.class_name; // unsure: in other colours, and said
+  $("confidence").textContent = answer.unsure
+    ? `unsure: ${percent(answer.probability)}`
+    : `${percent(answer.probability)} sure`;
+  $("mini-class").textContent = answer.class_name;
+  $("mini-confidence").textContent = percent(answer.probability);
+  $("unsure-note").hidden = !answer.unsure;
+  // A small digit drawn with the page's thick pen is a blob once enlarged: say so by the canvas.
+  const small = answer.notes.some((note) => note.startsWith("small drawing"));
+  $("hint").textContent = small ? "Small drawing: draw it bigger, filling most of the square, " +
+    "to be read more reliably." : "";
+  drawSeen(answer.input);
+  showBars(answer.probabilities, answer.class_index);
+  showInside(answer);
+  Object.assign(predictionBox.dataset, {
+    source,
+    strokes: String(strokeCount),
+    classIndex: String(answer.class_index),
+    unsure: String(answer.unsure),
+  });
+  if (!$("status").classList.contains("pending")) setStatus("");
 }
 
+// A failed request: the old answer no longer matches the picture, so it goes.
 function showError(error, strokeCount) {
+  resetAnswer("no answer");
   predictionBox.dataset.strokes = String(strokeCount);
   setStatus(error.message, true);
 }
 
-function resetAnswer() {
-  predictedClass.textContent = "?";
-  confidence.textContent = "draw a digit";
-  predictionBox.dataset.source = "none";
-  predictionBox.dataset.strokes = "0";
+function resetAnswer(words = "draw a digit") {
+  current = null;
+  $("predicted-class").textContent = "?";
+  $("confidence").textContent = words;
+  $("mini-class").textContent = "?";
+  $("mini-confidence").textContent = "";
+  $("unsure-note").hidden = true;
+  $("hint").textContent = "";
+  Object.assign(predictionBox.dataset, { source: "none", strokes: "0", unsure: "false" });
   delete predictionBox.dataset.classIndex;
   seen.getContext("2d").clearRect(0, 0, seen.width, seen.height);
-  for (const bar of bars.children) setBar(bar, 0, false);
+  seen.setAttribute("aria-label", "The digit as the network sees it: nothing drawn yet");
+  for (const bar of bars.children) setBar(bar, 0, false, null);
+  clearInside();
   setStatus("");
+}
+
+// The answer has settled (the pen is up, nothing newer to send): announce it to screen readers
+// and record it as the current attempt. While drawing, nothing is announced.
+function settle(id) {
+  if (id !== drawingId || dirty || inFlight || activePointer !== null || !current) return;
+  const { answer, source } = current;
+  const text = answer.unsure
+    ? `Unsure; perhaps ${answer.class_name}, ${percent(answer.probability)}`
+    : `It reads ${answer.class_name}, ${percent(answer.probability)} sure`;
+  if ($("announce").textContent !== text) $("announce").textContent = text;
+  history.record(id, answer, source);
 }
 
 // Draw the network's input (rows of values in [0, 1]) one canvas pixel per value; CSS enlarges
@@ -190,77 +245,95 @@ function drawSeen(rows) {
     image.data.set([grey, grey, grey, 255], 4 * i);
   });
   seen.getContext("2d").putImageData(image, 0, 0);
-  document.getElementById("seen-size").textContent = `(${width}×${height})`;
+  seen.setAttribute("aria-label", `The digit as the network sees it, ${width}×${height} pixels`);
+  $("seen-size").textContent = `(${width}×${height})`;
 }
 
-// One row per class: its name, a bar as long as its probability and the percentage.
-function buildBars(classNames) {
-  bars.replaceChildren(
-    ...classNames.map((name, i) => {
-      const bar = document.createElement("li");
-      bar.className = "bar";
-      bar.dataset.classIndex = String(i);
-      bar.dataset.className = name;
-      bar.innerHTML = '<span class="name"></span><span class="track"><span class="fill">' +
-        '</span></span><span class="value"></span>';
-      bar.querySelector(".name").textContent = name;
-      setBar(bar, 0, false);
-      return bar;
-    }),
-  );
+// The bars stay in class order in the page (tests read them so); CSS `order` shows them most
+// likely first, and the top three are ranked.
+function showBars(probabilities, best) {
+  const ranking = probabilities.map((p, i) => [p, i]).sort((a, b) => b[0] - a[0]);
+  const rank = new Map(ranking.map(([, i], r) => [i, r]));
+  probabilities.forEach((p, i) => setBar(bars.children[i], p, i === best, rank.get(i)));
 }
 
-function showBars(classNames, probabilities, best) {
-  if (bars.children.length !== classNames.length) buildBars(classNames);
-  probabilities.forEach((p, i) => setBar(bars.children[i], p, i === best));
-}
-
-function setBar(bar, probability, isBest) {
+function setBar(bar, probability, isBest, rank) {
   bar.dataset.probability = String(probability);
   bar.classList.toggle("best", isBest);
-  // A custom property, not a style attribute: the page's security policy allows only this.
+  // Custom properties, not style attributes: the page's security policy allows only these.
   bar.querySelector(".fill").style.setProperty("--p", String(probability));
+  bar.style.setProperty("order", String(rank ?? Number(bar.dataset.classIndex)));
   bar.querySelector(".value").textContent = percent(probability);
+  const ranked = rank !== null && rank < 3;
+  bar.querySelector(".rank").textContent = ranked ? ["1st", "2nd", "3rd"][rank] : "";
 }
 
 function percent(p) {
   return p >= 0.995 || p < 0.005 ? `${Math.round(p * 100)}%` : `${(p * 100).toFixed(1)}%`;
 }
 
-function setStatus(text, isError = false) {
-  statusLine.textContent = text;
-  statusLine.classList.toggle("error", isError);
+function setStatus(text, isError = false, pending = false) {
+  $("status").textContent = text;
+  $("status").classList.toggle("error", isError);
+  $("status").classList.toggle("pending", pending);
 }
 
 // -- Clear and Upload -----------------------------------------------------------------------
 
-document.getElementById("clear").addEventListener("click", () => {
+function startAgain() {
   drawingId += 1;
   strokes = 0;
   dirty = false;
+  showingUpload = false;
   clearTimeout(timer);
   clearCanvas();
+  canvas.setAttribute("aria-label", DRAWING_LABEL);
   resetAnswer();
   document.body.dataset.busy = inFlight ? "true" : "false";
-});
+}
+$("clear").addEventListener("click", startAgain);
 
 // A photo or scan of a digit goes to the same endpoint as a multipart form; the server prepares
-// it like the drawing. The drawing itself is left as it is.
-uploadInput.addEventListener("change", async () => {
-  const chosen = uploadInput.files[0];
-  uploadInput.value = ""; // so that choosing the same file again sends it again
+// it like the drawing. The canvas shows the picture, so that it matches the answer.
+$("upload").addEventListener("change", async () => {
+  const chosen = $("upload").files[0];
+  $("upload").value = ""; // so that choosing the same file again sends it again
   if (!chosen) return;
-  drawingId += 1; // an answer still coming for the drawing must not replace this one
-  setStatus(`reading ${chosen.name}…`);
+  startAgain(); // an answer still coming for the drawing must not replace this one
+  const id = drawingId;
+  setStatus(`reading ${chosen.name}…`, false, true);
   try {
+    showingUpload = await showPicture(chosen);
     const form = new FormData();
     form.append("file", await smallEnough(chosen));
-    showAnswer(await postPrediction(form, null), "upload", strokes);
+    const answer = await postExplain(form, null);
+    if (id !== drawingId) return;
+    showAnswer(answer, "upload", 0);
     setStatus(`read from ${chosen.name}`);
+    settle(id);
   } catch (error) {
-    setStatus(error.message, true);
+    if (id === drawingId) showError(error, 0);
   }
 });
+
+// Draw the chosen picture on the canvas, fitted inside it; false if the browser cannot decode it.
+async function showPicture(file) {
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file); // turned upright as the photo's EXIF data says
+  } catch {
+    return false;
+  }
+  const scale = Math.min(canvas.width / bitmap.width, canvas.height / bitmap.height);
+  const width = bitmap.width * scale;
+  const height = bitmap.height * scale;
+  pen.fillStyle = "#000";
+  pen.fillRect(0, 0, canvas.width, canvas.height);
+  pen.drawImage(bitmap, (canvas.width - width) / 2, (canvas.height - height) / 2, width, height);
+  pen.fillStyle = "#fff";
+  canvas.setAttribute("aria-label", `Drawing area, showing the uploaded picture ${file.name}`);
+  return true;
+}
 
 // A phone's photo is often larger than the server takes (2 MB). Such a file is decoded here and
 // sent again as a JPEG of at most SHRUNK_SIDE pixels a side: the digit is shrunk to 20x20 pixels
@@ -271,7 +344,7 @@ async function smallEnough(file) {
   if (file.size <= MAX_UPLOAD_BYTES) return file;
   let bitmap;
   try {
-    bitmap = await createImageBitmap(file); // turned upright as the photo's EXIF data says
+    bitmap = await createImageBitmap(file);
   } catch {
     return file;
   }
@@ -287,70 +360,7 @@ async function smallEnough(file) {
   return new File([jpeg], file.name, { type: "image/jpeg" });
 }
 
-// -- the model card -------------------------------------------------------------------------
-
-// GET /model and show it as label/value pairs; each value carries data-field for tests.
-async function loadModelCard() {
-  const list = document.getElementById("card-fields");
-  try {
-    const response = await fetch("/model");
-    if (!response.ok) throw new Error(`the server answered ${response.status}`);
-    const card = await response.json();
-    if (!bars.children.length) buildBars(card.class_names);
-    const rows = cardRows(card);
-    list.replaceChildren(
-      ...rows.flatMap(([field, label, value]) => {
-        const dt = document.createElement("dt");
-        const dd = document.createElement("dd");
-        dt.textContent = label;
-        dd.textContent = value;
-        dd.dataset.field = field;
-        return [dt, dd];
-      }),
-    );
-  } catch (error) {
-    list.textContent = `The model card could not be loaded: ${error.message}`;
-  }
-}
-
-// [field, label, text] for each line of the card.
-function cardRows(card) {
-  const arch = card.architecture;
-  const train = card.training;
-  const optimizerSettings = Object.entries(train.optimizer_settings)
-    .map(([key, value]) => `${key} ${value}`)
-    .join(", ");
-  const regularisation = [
-    arch.dropout ? `dropout ${arch.dropout}` : "",
-    arch.batch_norm ? "batch norm" : "",
-    arch.l2 ? `L2 ${arch.l2}` : "",
-    arch.l1 ? `L1 ${arch.l1}` : "",
-  ].filter(Boolean);
-  const epochs = train.epochs === null ? "not trained" : [
-    `${train.epochs} epoch${train.epochs === 1 ? "" : "s"}`,
-    train.batch_size ? `batches of ${train.batch_size}` : "",
-    train.n_train ? `on ${train.n_train.toLocaleString("en")} images` : "",
-  ].filter(Boolean).join(", ");
-  return [
-    ["test_accuracy", "Test accuracy",
-      card.test_accuracy === null ? "not recorded" : percent(card.test_accuracy)],
-    ["summary", "Network", card.summary],
-    ["layers", "Layers", arch.layers.join(" · ")],
-    ["parameters", "Parameters", card.parameters.toLocaleString("en")],
-    ["optimizer", "Optimizer", `${train.optimizer}, learning rate ${train.learning_rate}` +
-      (optimizerSettings ? ` (${optimizerSettings})` : "")],
-    ["epochs", "Training", epochs],
-    ["schedule", "Schedule", train.schedule || "constant"],
-    ["augment", "Augmentation", train.augment || "none"],
-    ["regularisation", "Regularisation", regularisation.join(", ") || "none"],
-    ["validation_accuracy", "Validation accuracy",
-      train.validation_accuracy === null ? "none held out" : percent(train.validation_accuracy)],
-    ["classes", "Classes", card.class_names.join(" ")],
-    ["file", "File", card.file || "(in memory)"],
-  ];
-}
-
 // -- start ------------------------------------------------------------------------------------
 
 clearCanvas();
-loadModelCard();
+document.body.dataset.ready = "true";
