@@ -1,11 +1,13 @@
 """A tqdm progress bar for training (and the ``tqdm`` the studies' runner uses): display, kept
 out of the numerical core.
 
-The training loop only calls callbacks; this one draws a bar over the epochs and writes one line
-per epoch with its figures, so the log stays readable after the bar is gone.
+The training loop only calls callbacks; :class:`ProgressBar` draws a bar over the run's batches,
+which moves from the first batch with the running loss and an estimate of the time left, and
+writes one line per epoch with its figures, so the log stays readable after the bar is gone.
 """
 
 import importlib.util
+import sys
 
 # In a notebook, tqdm.auto draws a widget, which needs ipywidgets; without it, it only prints a
 # warning before falling back to text. So the widget bar is used only where it can be drawn.
@@ -24,25 +26,69 @@ def format_logs(logs):
     return "  ".join(parts)
 
 
-class ProgressBar:
-    """Callback: a bar over ``epochs`` epochs plus one line of figures per epoch."""
+def resume_message(trainer):
+    """``"resuming at epoch 4 of 16 from run.ckpt"``, naming a change of the run's length."""
+    resumed, epochs = trainer.resumed, trainer.epochs
+    text = f"resuming at epoch {resumed['epochs_done'] + 1} of {epochs} from {resumed['path']}"
+    if resumed["epochs_done"] >= epochs:
+        text = (
+            f"{resumed['path']} already holds {resumed['epochs_done']} epochs of the "
+            f"{epochs} asked for: nothing left to train"
+        )
+    if resumed["epochs"] not in (None, epochs):
+        text += (
+            f" (its run was set for {resumed['epochs']} epochs: the schedule now spans {epochs})"
+        )
+    return text
 
-    def __init__(self, epochs, **tqdm_kwargs):
+
+class ProgressBar:
+    """Callback: a bar over the batches of ``epochs`` epochs, showing the running loss, plus one
+    line of figures per epoch (and a line when a checkpoint is resumed).
+
+    ``bar=False`` keeps the lines and draws no bar. The bar goes to ``file`` (stderr), the lines
+    to stdout, where the results of a command go.
+    """
+
+    def __init__(self, epochs, bar=True, file=None, **tqdm_kwargs):
         self.epochs = epochs
+        self.show_bar, self.file = bar, file
         self.tqdm_kwargs = tqdm_kwargs
+        self.bar = None
+
+    def write(self, line):
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stdout)  # above the bar, which stays at the bottom
+        else:
+            print(line, flush=True)
 
     def on_train_begin(self, trainer):
-        self.bar = tqdm(
-            total=self.epochs,
-            initial=trainer.epoch,
-            unit="epoch",
-            desc="training",
-            **self.tqdm_kwargs,
-        )
+        if trainer.resumed is not None:
+            self.write(resume_message(trainer))
+        if self.show_bar and trainer.batches_per_epoch:
+            left = max(trainer.epochs - trainer.epoch, 0)
+            self.bar = tqdm(
+                total=left * trainer.batches_per_epoch,
+                unit="batch",
+                desc="training",
+                file=self.file if self.file is not None else sys.stderr,
+                **self.tqdm_kwargs,
+            )
+
+    def on_epoch_begin(self, trainer, epoch):
+        if self.bar is not None:
+            self.bar.set_description(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
+
+    def on_batch_end(self, trainer, batch, logs):
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"loss {logs['loss']:.4f}", refresh=False)
+            self.bar.update(1)
 
     def on_epoch_end(self, trainer, epoch, logs):
-        self.bar.write(f"epoch {epoch + 1:>3}/{self.epochs}  {format_logs(logs)}")
-        self.bar.update(1)
+        stopped = "  (stopped early)" if trainer.stop_training else ""
+        self.write(f"epoch {epoch + 1:>3}/{self.epochs}  {format_logs(logs)}{stopped}")
 
     def on_train_end(self, trainer):
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
