@@ -11,9 +11,13 @@ Holds no command. The commands live in one module per group (:mod:`barenet.cli.t
 
 import argparse
 import inspect
+import os
+import re
+from pathlib import Path
 
 from barenet.data import DATASETS
 from barenet.data.datasets import check_fits
+from barenet.errors import BarenetError
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -49,6 +53,10 @@ TRAIN_DEFAULTS = {
     "output": "barenet-model.npz",
     "model": "mlp",
     "layers": None,
+    "history": None,
+    "data": None,
+    "image_size": None,
+    "label_column": "label",
 }
 
 
@@ -92,6 +100,80 @@ def int_at_least(minimum):
         return value
 
     return parse
+
+
+def number_in(low=None, high=None, low_inclusive=True, high_inclusive=False):
+    """An argparse type: a finite float within the bounds (None: none on that side), so that
+    ``--lr -1`` is refused by the parser, in its words: ``argument --learning-rate/--lr: must
+    be > 0, got -1``."""
+
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        bounds = []
+        if low is not None:
+            bounds.append((f"{'>=' if low_inclusive else '>'} {low:g}",
+                           value < low if low_inclusive else value <= low))  # fmt: skip
+        if high is not None:
+            bounds.append((f"{'<=' if high_inclusive else '<'} {high:g}",
+                           value > high if high_inclusive else value >= high))  # fmt: skip
+        if value != value or any(bad for _, bad in bounds) or value in (float("inf"), -float("inf")):
+            wanted = " and ".join(words for words, _ in bounds) or "finite"
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
+        return value
+
+    return parse
+
+
+POSITIVE = number_in(0, low_inclusive=False)
+NON_NEGATIVE = number_in(0)
+
+
+def check_output(path, option, what="the output"):
+    """Refuse, before any work, an output path that cannot be written: a folder, a missing
+    folder, a folder without write permission. Files are written only into folders that exist
+    (one rule for ``train``, ``report``, ``export``: nothing creates a folder from a typo).
+    Returns ``path``."""
+    if path is None:
+        return None
+    target = Path(path)
+    folder = target.absolute().parent
+    if target.is_dir():
+        raise BarenetError(f"{option} {path}: is a folder; name a file for {what}")
+    if not folder.is_dir():
+        raise BarenetError(f"{option} {path}: cannot write {what} there: no folder {folder}")
+    if not os.access(folder, os.W_OK):
+        raise BarenetError(f"{option} {path}: cannot write {what}: folder {folder} is not writable")
+    return path
+
+
+# The Python names that messages of the library use, and the options a command-line user types.
+OPTION_NAMES = {
+    "learning_rate": "--lr",
+    "validation_size": "--validation-size",
+    "early_stopping": "--early-stopping",
+    "batch_size": "--batch-size",
+    "clip_norm": "--clip-norm",
+    "max_shift": "--max-shift",
+    "data_dir": "--data-dir",
+    "hidden_sizes": "--hidden",
+    "train_size": "--train-size",
+    "val_size": "--val-size",
+    "test_size": "--test-size",
+    "checkpoint=PATH": "--checkpoint PATH",
+    "resume=True": "--resume",
+}
+_PYTHON_NAMES = re.compile(
+    r"(?<![\w-])(" + "|".join(re.escape(name) for name in OPTION_NAMES) + r")(?![\w])"
+)
+
+
+def in_option_words(message):
+    """A library message as a command-line user reads it: ``validation_size must be ...`` ->
+    ``--validation-size must be ...``; passing ``data_dir`` -> passing ``--data-dir``."""
+    return _PYTHON_NAMES.sub(lambda match: OPTION_NAMES[match.group(1)], message)
 
 
 def add_command(commands, run, summary, example):
