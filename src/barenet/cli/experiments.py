@@ -6,19 +6,27 @@ go to stdout, progress bars to stderr; results (JSON, written as runs finish), f
 self-contained ``report.html`` go to the output folder.
 """
 
+import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 from barenet.cli.parsing import (
     EXIT_FAILURE,
+    FOREIGN_OPTIONS,
+    NON_NEGATIVE,
+    POSITIVE,
+    TRAIN_DEFAULTS,
+    HelpFormatter,
     add_command,
+    check_output,
     data_dir_option,
-    dataset_of,
     dataset_option,
     int_at_least,
+    own_data_option,
+    test_data_of,
 )
-from barenet.data import load_dataset
 from barenet.errors import BarenetError
 from barenet.experiments import (
     DEFAULT_ARCHITECTURES,
@@ -66,7 +74,9 @@ def experiment_command(args):
     one file. Runs go in parallel with --workers, or on a Dask cluster with --scheduler."""
     args.dataset = _dataset(args)
     out = Path(args.output_dir or Path("outputs") / args.study)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise BarenetError(f"-o {out}: is a file; name a folder for the results and figures")
+    out.mkdir(parents=True, exist_ok=True)  # an output folder is created, as the help says
     common = {
         "epochs": args.epochs,
         "seeds": args.seeds,
@@ -102,7 +112,7 @@ def experiment_command(args):
 
 def _dataset(args):
     """--dataset if given, else the data set the --model to score was trained on, else MNIST."""
-    if args.dataset is None and args.study == "robustness" and args.model:
+    if args.dataset is None and getattr(args, "model", None):
         return load_model(args.model).training_info.dataset or "mnist"
     return args.dataset or "mnist"
 
@@ -183,6 +193,14 @@ def _dynamics(args, common, out):
 
 def _robustness(args, common, out):
     if args.model:
+        trains = {"--lr": args.learning_rate, "--optimizer": args.optimizer,
+                  "--hidden": args.hidden, "--noise-training": args.noise_training}  # fmt: skip
+        given = [option for option, value in trains.items() if value is not None]
+        if given:
+            raise BarenetError(
+                f"{', '.join(given)} shape(s) the networks the study trains; with --model it "
+                "trains none: leave them out, or drop --model"
+            )
         rows = test_robustness(
             args.model,
             perturbations=args.perturbations,
@@ -225,14 +243,30 @@ def report_command(args):
     filters and the feature maps of a test image), labelled with the model's class names."""
     from barenet.viz.report import model_report
 
+    check_output(args.output, "-o", "the report")
     net = load_model(args.model)
-    name = dataset_of(net, args)
-    _, _, X_test, _, _, y_test = load_dataset(
-        name, args.data_dir, validation_size=0, dtype=net.dtype
-    )
-    path = model_report(net, args.output, X_test, y_test, title=f"barenet report: {args.model}")
+    data = test_data_of(net, args)
+    title = f"barenet report: {args.model}"
+    path = model_report(net, args.output, data.X_test, data.y_test, title=title)
     print(f"report saved to {path}")
     return 0
+
+
+# What each study does, for its own --help.
+STUDY_HELP = {
+    "architectures": "Train networks of several shapes (fully connected widths, or lines of "
+    "layers, CNNs included) and compare parameter counts, accuracy, time and curves.",
+    "learning-rates": "Train a grid of learning rates for each optimizer, with full curves, and "
+    "run a range test per optimizer (the rate grows every batch) that suggests a rate.",
+    "dynamics": "Follow each layer through training: gradient and weight norms, update-to-weight "
+    "ratios, dead ReLU units, activation statistics, with vanishing or exploding gradients "
+    "named in words.",
+    "robustness": "Score trained networks (or a saved --model) on damaged test images: Gaussian "
+    "and salt-and-pepper noise, occlusion, shifts, rotations, the FGSM attack.",
+}
+# The studies' own defaults, the original project's quick settings, where they differ from
+# `barenet train`'s: said in each study's help.
+STUDY_DEFAULTS = {"epochs": 10, "batch_size": 64, "optimizer": "sgd", "hidden": [128, 64]}
 
 
 def _add_experiment(commands):
@@ -242,7 +276,69 @@ def _add_experiment(commands):
         "run a study: architectures, learning rates, dynamics, robustness",
         "barenet experiment architectures --epochs 5 --seeds 2 --workers 2",
     )
-    sub.add_argument("study", choices=list(STUDIES), help="which study to run")
+    sub.epilog = (
+        "options every study takes (and its own: barenet experiment STUDY --help):\n  "
+        + _common_usage()
+        + "\n\n"
+        + sub.epilog
+    )
+    studies = sub.add_subparsers(title="studies", dest="study", required=True)
+    for name in STUDIES:
+        study = studies.add_parser(
+            name,
+            help=STUDY_TITLES[name],
+            description=textwrap.fill(STUDY_HELP[name] + " " + _defaults_note(name), 88),
+            epilog=f"example:\n  {STUDY_EXAMPLES[name]}",
+            formatter_class=HelpFormatter,
+        )
+        _runs_options(study, name)
+        STUDY_OPTIONS[name](study.add_argument_group(f"the {name} study").add_argument)
+        _how_to_run_options(study)
+        for action in study._actions:
+            for option in action.option_strings:
+                OPTION_STUDIES.setdefault(option, []).append(name)
+    for option, names in OPTION_STUDIES.items():
+        if len(names) < len(STUDIES):
+            FOREIGN_OPTIONS[option] = f"{option} is an option of the {' and '.join(names)} study"
+
+
+STUDY_EXAMPLES = {
+    "architectures": "barenet experiment architectures --architecture 256 --architecture 128 64 "
+    "--layers 'conv8x3 relu pool2 flatten dense32 relu' --epochs 5",
+    "learning-rates": "barenet experiment learning-rates --optimizers sgd adam --epochs 3",
+    "dynamics": "barenet experiment dynamics --hidden 128 64 --activation sigmoid --epochs 3",
+    "robustness": "barenet experiment robustness --model barenet-model.npz",
+}
+OPTION_STUDIES = {}  # option string -> the studies that take it
+
+
+def _defaults_note(study):
+    """The defaults of this study that differ from ``barenet train``'s, said in its help."""
+    train = {"epochs": 16, "batch_size": 128, "optimizer": "nesterov", "hidden": [512, 256]}
+    train.update({k: TRAIN_DEFAULTS[k] for k in train})
+    names = {"epochs": "--epochs", "batch_size": "--batch-size", "optimizer": "--optimizer",
+             "hidden": "--hidden"}  # fmt: skip
+    used = {"architectures": ("epochs", "batch_size", "optimizer"),
+            "learning-rates": ("epochs", "batch_size", "hidden"),
+            "dynamics": ("epochs", "batch_size", "optimizer", "hidden"),
+            "robustness": ("epochs", "batch_size", "optimizer", "hidden")}[study]  # fmt: skip
+    words = [
+        f"{names[k]} {_words(STUDY_DEFAULTS[k])} (train: {_words(train[k])})"
+        for k in used
+        if STUDY_DEFAULTS[k] != train[k]
+    ]
+    return (
+        "Its defaults are quick ones, the original project's, not barenet train's: "
+        + ", ".join(words)
+        + "; no schedule and no augmentation."
+    )
+
+
+def _words(value):
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _runs_options(sub, study):
     count = int_at_least(1)
     add = sub.add_argument_group("the runs").add_argument
     add("--epochs", type=count, default=10, metavar="N", help="epochs per run")
@@ -251,62 +347,17 @@ def _add_experiment(commands):
     add("--train-size", type=count, metavar="N", help="first N training images (default: all)")
     add("--val-size", type=count, metavar="N", help="first N validation images (default: all)")
     add("--test-size", type=count, metavar="N", help="first N test images (default: all)")
-    add("--learning-rate", "--lr", type=float, metavar="LR", help="step size (default: 0.1)")
-    add("--optimizer", choices=sorted(OPTIMIZERS), help="update rule (default: sgd)")
-    add("--hidden", nargs="+", type=count, metavar="SIZE", help="hidden widths (default: 128 64)")
-    add = sub.add_argument_group("per study").add_argument
-    add(
-        "--architecture",
-        dest="architectures",  # shared with --layers: the networks in command-line order
-        action="append",
-        nargs="+",
-        type=count,
-        metavar="SIZE",
-        help="architectures: the hidden widths of one fully connected network; repeat the "
-        "option for each (default: 256 | 128 64 | 512 256 128 64 | 1024 512)",
+    dataset_option(
+        sub,
+        None,
+        "the images to train and test on (default: mnist"
+        + ("; with --model, the data set it was trained on)" if study == "robustness" else ")"),
     )
-    add(
-        "--layers",
-        dest="architectures",
-        action="append",
-        metavar="LINE",
-        help="architectures: one network as a line of layers, such as "
-        "'conv8x3 relu pool2 flatten dense32 relu' (the output layer is added); repeat the "
-        "option for each, beside --architecture",
-    )
-    add(
-        "--optimizers",
-        nargs="+",
-        choices=sorted(OPTIMIZERS),
-        metavar="NAME",
-        help="learning-rates: the optimizers to compare (default: sgd adam)",
-    )
-    add(
-        "--learning-rates",
-        nargs="+",
-        type=float,
-        metavar="LR",
-        help="learning-rates: the rates to try with each optimizer",
-    )
-    add(
-        "--activation",
-        choices=sorted(ACTIVATIONS),
-        help="dynamics: one network with this activation (default: ReLU, deep sigmoid)",
-    )
-    add("--model", metavar="PATH", help="robustness: score this saved model, train none")
-    add(
-        "--noise-training",
-        type=float,
-        metavar="SIGMA",
-        help="robustness: also train with Gaussian noise of SIGMA on the images",
-    )
-    add(
-        "--perturbations",
-        nargs="+",
-        choices=list(PERTURBATIONS),
-        metavar="NAME",
-        help=f"robustness: which damage ({', '.join(PERTURBATIONS)}; default: all)",
-    )
+    data_dir_option(sub)
+
+
+def _how_to_run_options(sub):
+    count = int_at_least(1)
     add = sub.add_argument_group("how to run").add_argument
     add("--workers", type=count, default=1, metavar="N", help="trainings at once, in processes")
     add(
@@ -315,16 +366,122 @@ def _add_experiment(commands):
         help="run on this Dask scheduler's cluster, tcp://HOST:PORT (needs barenet[dask])",
     )
     add(
-        "--output-dir", "-o", metavar="DIR", help="for results and figures (default: outputs/STUDY)"
+        "--output-dir",
+        "-o",
+        metavar="DIR",
+        help="for results and figures, created if missing (default: outputs/STUDY)",
     )
-    add("--quiet", "-q", action="store_true", help="no progress bar")
-    dataset_option(
-        sub,
-        None,
-        "the images to train and test on (default: mnist; for robustness --model, those of "
-        "the data set the model was trained on)",
+    add("--quiet", "-q", action="store_true", help="no progress bar over the runs")
+
+
+def _common_usage():
+    """The usage line of the options every study takes (for ``barenet experiment --help``)."""
+    parser = argparse.ArgumentParser(prog="", add_help=False)
+    _runs_options(parser, "")
+    _how_to_run_options(parser)
+    return parser.format_usage().removeprefix("usage: ").strip()
+
+
+def _training_options(add, hidden=True, optimizer=True):
+    count = int_at_least(1)
+    add("--learning-rate", "--lr", type=POSITIVE, metavar="LR", help="step size (default: 0.1)")
+    if optimizer:
+        add(
+            "--optimizer",
+            choices=sorted(OPTIMIZERS),
+            help="update rule (default: sgd; barenet train's: nesterov)",
+        )
+    if hidden:
+        add(
+            "--hidden",
+            nargs="+",
+            type=count,
+            metavar="SIZE",
+            help="hidden widths (default: 128 64; barenet train's: 512 256)",
+        )
+
+
+def _architectures_options(add):
+    count = int_at_least(1)
+    _training_options(add, hidden=False)
+    add(
+        "--architecture",
+        dest="architectures",  # shared with --layers: the networks in command-line order
+        action="append",
+        nargs="+",
+        type=count,
+        metavar="SIZE",
+        help="the hidden widths of one fully connected network; repeat the option for each "
+        "(default: 256 | 128 64 | 512 256 128 64 | 1024 512)",
     )
-    data_dir_option(sub)
+    add(
+        "--layers",
+        dest="architectures",
+        action="append",
+        metavar="LINE",
+        help="one network as a line of layers, such as 'conv8x3 relu pool2 flatten dense32 "
+        "relu' (the output layer is added); repeat the option for each, beside --architecture",
+    )
+
+
+def _learning_rates_options(add):
+    count = int_at_least(1)
+    add(
+        "--hidden",
+        nargs="+",
+        type=count,
+        metavar="SIZE",
+        help="hidden widths (default: 128 64; barenet train's: 512 256)",
+    )
+    add(
+        "--optimizers",
+        nargs="+",
+        choices=sorted(OPTIMIZERS),
+        metavar="NAME",
+        help="the optimizers to compare (default: sgd adam)",
+    )
+    add(
+        "--learning-rates",
+        nargs="+",
+        type=POSITIVE,
+        metavar="LR",
+        help="the rates to try with each optimizer (default: a grid per optimizer)",
+    )
+
+
+def _dynamics_options(add):
+    _training_options(add)
+    add(
+        "--activation",
+        choices=sorted(ACTIVATIONS),
+        help="one network with this activation (default: ReLU, and a deep sigmoid one)",
+    )
+
+
+def _robustness_options(add):
+    _training_options(add)
+    add("--model", metavar="PATH", help="score this saved model, train none")
+    add(
+        "--noise-training",
+        type=NON_NEGATIVE,
+        metavar="SIGMA",
+        help="also train with Gaussian noise of SIGMA on the images",
+    )
+    add(
+        "--perturbations",
+        nargs="+",
+        choices=list(PERTURBATIONS),
+        metavar="NAME",
+        help=f"which damage ({', '.join(PERTURBATIONS)}; default: all)",
+    )
+
+
+STUDY_OPTIONS = {
+    "architectures": _architectures_options,
+    "learning-rates": _learning_rates_options,
+    "dynamics": _dynamics_options,
+    "robustness": _robustness_options,
+}
 
 
 def _add_report(commands):
@@ -346,3 +503,4 @@ def _add_report(commands):
         sub, None, "test images (default: those of the data set the model was trained on)"
     )
     data_dir_option(sub)
+    own_data_option(sub)

@@ -15,7 +15,7 @@ import os
 import re
 from pathlib import Path
 
-from barenet.data import DATASETS
+from barenet.data import DATASETS, load_dataset, load_own_data
 from barenet.data.datasets import check_fits
 from barenet.errors import BarenetError
 
@@ -70,10 +70,20 @@ class Given(argparse.Action):
         namespace.given = {*getattr(namespace, "given", ()), self.dest}
 
 
+# Options that only some subcommands take (the studies' own): a usage error naming one says
+# where it belongs rather than only "unrecognized arguments".
+FOREIGN_OPTIONS = {}
+
+
 class Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line, like the command's other errors."""
 
     def error(self, message):
+        if message.startswith("unrecognized arguments:"):
+            words = message.split(":", 1)[1].split()
+            owners = [FOREIGN_OPTIONS[w.split("=")[0]] for w in words if w.split("=")[0] in FOREIGN_OPTIONS]
+            if owners:
+                message += f" ({'; '.join(owners)})"
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
@@ -170,10 +180,19 @@ _PYTHON_NAMES = re.compile(
 )
 
 
+# Plain words that name an option only as the subject of a check: "dropout must be in [0, 1)".
+SUBJECT_NAMES = ("dropout", "momentum", "epochs", "l2", "l1", "activation", "init", "optimizer")
+
+
 def in_option_words(message):
     """A library message as a command-line user reads it: ``validation_size must be ...`` ->
-    ``--validation-size must be ...``; passing ``data_dir`` -> passing ``--data-dir``."""
-    return _PYTHON_NAMES.sub(lambda match: OPTION_NAMES[match.group(1)], message)
+    ``--validation-size must be ...``; passing ``data_dir`` -> passing ``--data-dir``;
+    ``dropout must be in [0, 1)`` -> ``--dropout must be in [0, 1)``."""
+    message = _PYTHON_NAMES.sub(lambda match: OPTION_NAMES[match.group(1)], message)
+    first = message.split(" ", 1)[0]
+    if first in SUBJECT_NAMES and message[len(first) :].startswith(" must "):
+        message = "--" + message
+    return message
 
 
 def add_command(commands, run, summary, example):
@@ -205,9 +224,50 @@ def dataset_option(sub, default="mnist", help="data set"):
     sub.add_argument("--dataset", choices=DATASETS, default=default, help=help)
 
 
+def own_data_option(sub):
+    sub.add_argument(
+        "--data",
+        metavar="PATH",
+        help="your own data to test on (a folder, .npz or .csv, as for barenet train --data); "
+        "its test split is used (default: the data the model was trained on, when that was "
+        "your own)",
+    )
+
+
 def dataset_of(net, args):
     """The data set to test ``net`` on: ``--dataset``, else the one it was trained on (MNIST for
     models that do not say); checked to fit the network before minutes of loading."""
     name = args.dataset or (net.training_info.dataset or "mnist")
     check_fits(name, net.input_size, net.output_size, args.model, ": choose with --dataset")
     return name
+
+
+def test_data_of(net, args):
+    """The :class:`~barenet.data.Dataset` whose test split ``net`` is scored on: ``--data``
+    (your own), else ``--dataset``, else what it was trained on, your own data included (the
+    same stratified split: the test part does not depend on the validation size)."""
+    path = getattr(args, "data", None)
+    if path is None and args.dataset is None and net.training_info.data:
+        path = net.training_info.data
+        if not Path(path).exists():
+            raise BarenetError(
+                f"{args.model} was trained on your own data from {path}, which is gone: "
+                "give --data PATH (or --dataset NAME)"
+            )
+    if path is not None:
+        if args.dataset is not None:
+            raise BarenetError("give --data or --dataset, not both")
+        data = load_own_data(path, image_shape=net.image_shape, validation=0, dtype=net.dtype)
+        if (data.n_features, data.n_classes) != (net.input_size, net.output_size):
+            raise BarenetError(
+                f"{args.model} takes {net.input_size} inputs and {net.output_size} classes; "
+                f"{path} has {data.n_features} and {data.n_classes}"
+            )
+        if list(data.class_names) != list(net.class_names):
+            raise BarenetError(
+                f"{args.model} knows the classes {', '.join(net.class_names)}; {path} has "
+                f"{', '.join(data.class_names)}"
+            )
+        return data
+    name = dataset_of(net, args)
+    return load_dataset(name, args.data_dir, validation_size=0, dtype=net.dtype)
