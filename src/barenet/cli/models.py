@@ -72,8 +72,9 @@ def predict_command(args):
         try:
             rows.append(preprocess_image(path, net.image_shape))
             good.append(path)
-        except BarenetError as exc:
-            errors.append((path, str(exc)))
+        except BarenetError as exc:  # named by its file, which some messages leave out
+            message = str(exc)
+            errors.append((path, message if str(path) in message else f"{path}: {message}"))
     results = []
     if rows:
         probabilities = net.predict_proba(np.stack(rows))

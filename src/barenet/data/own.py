@@ -117,8 +117,9 @@ def _read_folder(path, shape):
             try:
                 rows.append(preprocess_image(picture, shape))
                 labels.append(k)
-            except DataError as exc:
-                errors.append(str(exc))
+            except DataError as exc:  # named by its file, which some messages leave out
+                message = str(exc)
+                errors.append(message if str(picture) in message else f"{picture}: {message}")
     if errors:
         more = len(errors) - _SHOWN_ERRORS
         raise DataError(
