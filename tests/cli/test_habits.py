@@ -74,9 +74,7 @@ def test_resume_says_where_it_resumes_and_refuses_other_settings(tmp_path, capsy
     assert len(load_model(model).history["train_loss"]) == 3  # the model was left as it was
 
 
-def test_ctrl_c_before_the_first_checkpoint_says_nothing_was_saved(
-    tmp_path, capsys, monkeypatch
-):
+def test_ctrl_c_before_the_first_checkpoint_says_nothing_was_saved(tmp_path, capsys, monkeypatch):
     def interrupted(self, *args, **kwargs):
         raise KeyboardInterrupt
 
@@ -184,3 +182,16 @@ def test_an_option_of_another_study_is_refused(tmp_path, capsys):
     code, out, err = run(capsys, *argv)
     assert_one_line_error(code, out, err, "--perturbations", "robustness study")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_fractional_warmup_then_cosine_runs_to_the_end_with_adam(tmp_path, capsys):
+    """`--warmup 0.5` with cosine used to reach a rate of 0 half an epoch early, where Adam
+    divided by zero; now the rate falls over the 1.5 epochs after the warm-up."""
+    model = tmp_path / "m.npz"
+    code, _, err = run(capsys, "train", *DIGITS, "--optimizer", "adam", "--lr", 0.01,
+                       "--warmup", 0.5, "--epochs", 2, "-q", "-o", model)  # fmt: skip
+    assert code == 0, err
+    rates = load_model(model).history["learning_rate"]  # the rate of each epoch's last batch
+    batches = 18
+    expected = 0.01 * (1 + np.cos(np.pi * (1.5 - 1 / batches) / 1.5)) / 2
+    assert rates[-1] > 0 and rates[-1] == pytest.approx(expected)

@@ -62,9 +62,7 @@ def test_a_folder_per_class_is_split_by_class_and_its_names_are_the_classes(fold
     assert 0 <= data.X_train.min() and data.X_train.max() <= 1
 
 
-def test_train_on_a_folder_reports_the_split_and_the_model_names_the_classes(
-    folder, model, capsys
-):
+def test_train_on_a_folder_reports_the_split_and_the_model_names_the_classes(folder, model, capsys):
     net = load_model(model)
     assert net.class_names == ["circle", "cross", "square"] and net.image_shape == [16, 16]
     assert net.training_info.data == str(folder.resolve())
@@ -76,9 +74,7 @@ def test_train_on_a_folder_reports_the_split_and_the_model_names_the_classes(
     assert report["accuracy"] == pytest.approx(net.training_info.test_accuracy)
 
 
-def test_predict_prepares_pictures_as_training_did_and_answers_with_names(
-    model, tmp_path, capsys
-):
+def test_predict_prepares_pictures_as_training_did_and_answers_with_names(model, tmp_path, capsys):
     rng = np.random.default_rng(7)
     for shape in SHAPES:
         draw(shape, rng, size=120).resize((120, 120)).save(tmp_path / f"{shape}.png")

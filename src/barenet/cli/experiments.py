@@ -1,9 +1,8 @@
-"""``barenet experiment`` and ``barenet report``: run a study of many trainings, and write an
-HTML report of a saved model.
+"""``barenet experiment STUDY``: run a study of many trainings.
 
-:func:`add_commands` registers them on the parser of :mod:`barenet.cli.main`. Tables and notes
-go to stdout, progress bars to stderr; results (JSON, written as runs finish), figures (PNG) and a
-self-contained ``report.html`` go to the output folder.
+:func:`add_commands` registers it, one sub-parser per study with the options every study takes
+and its own (an option of another study is refused, naming it). Tables go to stdout, progress
+to stderr; results (JSON), figures (PNG) and ``report.html`` to the output folder.
 """
 
 import argparse
@@ -20,12 +19,9 @@ from barenet.cli.parsing import (
     TRAIN_DEFAULTS,
     HelpFormatter,
     add_command,
-    check_output,
     data_dir_option,
     dataset_option,
     int_at_least,
-    own_data_option,
-    test_data_of,
 )
 from barenet.errors import BarenetError
 from barenet.experiments import (
@@ -43,24 +39,17 @@ from barenet.experiments import (
     robustness_table,
     test_robustness,
 )
+from barenet.experiments.options import STUDY_EXAMPLES, STUDY_HELP, STUDY_TITLES, defaults_note
 from barenet.experiments.trial import architecture_name, dataset_spec
 from barenet.files.archive import atomic_write_bytes
 from barenet.network import load_model
 from barenet.nn.activations import ACTIVATIONS
 from barenet.optim.optimizers import OPTIMIZERS
 
-STUDY_TITLES = {
-    "architectures": "Architecture comparison",
-    "learning-rates": "Learning rates: grid and range test",
-    "dynamics": "Training dynamics",
-    "robustness": "Robustness to damaged images",
-}
-
 
 def add_commands(commands):
-    """Add ``experiment`` and ``report`` to the subcommands of the ``barenet`` parser."""
+    """Add ``experiment`` to the subcommands of the ``barenet`` parser."""
     _add_experiment(commands)
-    _add_report(commands)
 
 
 def experiment_command(args):
@@ -234,41 +223,6 @@ STUDIES = {
 }
 
 
-def report_command(args):
-    """Write one self-contained HTML report of a saved model, scored on the test images of
-    the data set it was trained on (or --dataset): its key numbers (accuracy, loss,
-    architecture, training), the per-class table, and figures embedded in the file: training
-    history, confusion matrix, precision and recall per class, sample predictions, the most
-    confident mistakes and the first layer's weights (for a convolutional network, its first
-    filters and the feature maps of a test image), labelled with the model's class names."""
-    from barenet.viz.report import model_report
-
-    check_output(args.output, "-o", "the report")
-    net = load_model(args.model)
-    data = test_data_of(net, args)
-    title = f"barenet report: {args.model}"
-    path = model_report(net, args.output, data.X_test, data.y_test, title=title)
-    print(f"report saved to {path}")
-    return 0
-
-
-# What each study does, for its own --help.
-STUDY_HELP = {
-    "architectures": "Train networks of several shapes (fully connected widths, or lines of "
-    "layers, CNNs included) and compare parameter counts, accuracy, time and curves.",
-    "learning-rates": "Train a grid of learning rates for each optimizer, with full curves, and "
-    "run a range test per optimizer (the rate grows every batch) that suggests a rate.",
-    "dynamics": "Follow each layer through training: gradient and weight norms, update-to-weight "
-    "ratios, dead ReLU units, activation statistics, with vanishing or exploding gradients "
-    "named in words.",
-    "robustness": "Score trained networks (or a saved --model) on damaged test images: Gaussian "
-    "and salt-and-pepper noise, occlusion, shifts, rotations, the FGSM attack.",
-}
-# The studies' own defaults, the original project's quick settings, where they differ from
-# `barenet train`'s: said in each study's help.
-STUDY_DEFAULTS = {"epochs": 10, "batch_size": 64, "optimizer": "sgd", "hidden": [128, 64]}
-
-
 def _add_experiment(commands):
     sub = add_command(
         commands,
@@ -276,66 +230,10 @@ def _add_experiment(commands):
         "run a study: architectures, learning rates, dynamics, robustness",
         "barenet experiment architectures --epochs 5 --seeds 2 --workers 2",
     )
-    sub.epilog = (
-        "options every study takes (and its own: barenet experiment STUDY --help):\n  "
-        + _common_usage()
-        + "\n\n"
-        + sub.epilog
-    )
-    studies = sub.add_subparsers(title="studies", dest="study", required=True)
-    for name in STUDIES:
-        study = studies.add_parser(
-            name,
-            help=STUDY_TITLES[name],
-            description=textwrap.fill(STUDY_HELP[name] + " " + _defaults_note(name), 88),
-            epilog=f"example:\n  {STUDY_EXAMPLES[name]}",
-            formatter_class=HelpFormatter,
-        )
-        _runs_options(study, name)
-        STUDY_OPTIONS[name](study.add_argument_group(f"the {name} study").add_argument)
-        _how_to_run_options(study)
-        for action in study._actions:
-            for option in action.option_strings:
-                OPTION_STUDIES.setdefault(option, []).append(name)
-    for option, names in OPTION_STUDIES.items():
-        if len(names) < len(STUDIES):
-            FOREIGN_OPTIONS[option] = f"{option} is an option of the {' and '.join(names)} study"
+    add_study_parsers(sub, STUDY_TITLES)
 
 
-STUDY_EXAMPLES = {
-    "architectures": "barenet experiment architectures --architecture 256 --architecture 128 64 "
-    "--layers 'conv8x3 relu pool2 flatten dense32 relu' --epochs 5",
-    "learning-rates": "barenet experiment learning-rates --optimizers sgd adam --epochs 3",
-    "dynamics": "barenet experiment dynamics --hidden 128 64 --activation sigmoid --epochs 3",
-    "robustness": "barenet experiment robustness --model barenet-model.npz",
-}
 OPTION_STUDIES = {}  # option string -> the studies that take it
-
-
-def _defaults_note(study):
-    """The defaults of this study that differ from ``barenet train``'s, said in its help."""
-    train = {"epochs": 16, "batch_size": 128, "optimizer": "nesterov", "hidden": [512, 256]}
-    train.update({k: TRAIN_DEFAULTS[k] for k in train})
-    names = {"epochs": "--epochs", "batch_size": "--batch-size", "optimizer": "--optimizer",
-             "hidden": "--hidden"}  # fmt: skip
-    used = {"architectures": ("epochs", "batch_size", "optimizer"),
-            "learning-rates": ("epochs", "batch_size", "hidden"),
-            "dynamics": ("epochs", "batch_size", "optimizer", "hidden"),
-            "robustness": ("epochs", "batch_size", "optimizer", "hidden")}[study]  # fmt: skip
-    words = [
-        f"{names[k]} {_words(STUDY_DEFAULTS[k])} (train: {_words(train[k])})"
-        for k in used
-        if STUDY_DEFAULTS[k] != train[k]
-    ]
-    return (
-        "Its defaults are quick ones, the original project's, not barenet train's: "
-        + ", ".join(words)
-        + "; no schedule and no augmentation."
-    )
-
-
-def _words(value):
-    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def _runs_options(sub, study):
@@ -375,16 +273,17 @@ def _how_to_run_options(sub):
 
 
 def _common_usage():
-    """The usage line of the options every study takes (for ``barenet experiment --help``)."""
+    """The usage line of the options every study takes, for ``barenet experiment --help``."""
     parser = argparse.ArgumentParser(prog="", add_help=False)
     _runs_options(parser, "")
     _how_to_run_options(parser)
     return parser.format_usage().removeprefix("usage: ").strip()
 
 
-def _training_options(add, hidden=True, optimizer=True):
+def _training_options(add, hidden=True, optimizer=True, rate=True):
     count = int_at_least(1)
-    add("--learning-rate", "--lr", type=POSITIVE, metavar="LR", help="step size (default: 0.1)")
+    if rate:
+        add("--learning-rate", "--lr", type=POSITIVE, metavar="LR", help="step size (default: 0.1)")
     if optimizer:
         add(
             "--optimizer",
@@ -425,14 +324,7 @@ def _architectures_options(add):
 
 
 def _learning_rates_options(add):
-    count = int_at_least(1)
-    add(
-        "--hidden",
-        nargs="+",
-        type=count,
-        metavar="SIZE",
-        help="hidden widths (default: 128 64; barenet train's: 512 256)",
-    )
+    _training_options(add, optimizer=False, rate=False)
     add(
         "--optimizers",
         nargs="+",
@@ -484,23 +376,23 @@ STUDY_OPTIONS = {
 }
 
 
-def _add_report(commands):
-    sub = add_command(
-        commands,
-        report_command,
-        "write an HTML report of a saved model",
-        "barenet report barenet-model.npz -o report.html",
-    )
-    sub.add_argument("model", help="the model file")
-    sub.add_argument(
-        "--output",
-        "-o",
-        default="barenet-report.html",
-        metavar="PATH",
-        help="the HTML file to write",
-    )
-    dataset_option(
-        sub, None, "test images (default: those of the data set the model was trained on)"
-    )
-    data_dir_option(sub)
-    own_data_option(sub)
+def add_study_parsers(sub, titles):
+    """Give the ``experiment`` parser ``sub`` one sub-parser per study of ``titles`` (name ->
+    title), each with the options every study takes and its own, and its own help."""
+    every = "options every study takes (and its own: barenet experiment STUDY --help)"
+    sub.epilog = f"{every}:\n  {_common_usage()}\n\n{sub.epilog}"
+    studies = sub.add_subparsers(title="studies", dest="study", required=True)
+    for name, title in titles.items():
+        about = f"{STUDY_HELP[name]} {defaults_note(name, TRAIN_DEFAULTS)}"
+        example = f"example:\n  {STUDY_EXAMPLES[name]}"
+        study = studies.add_parser(name, help=title, description=textwrap.fill(about, 88),
+                                   epilog=example, formatter_class=HelpFormatter)  # fmt: skip
+        _runs_options(study, name)
+        STUDY_OPTIONS[name](study.add_argument_group(f"the {name} study").add_argument)
+        _how_to_run_options(study)
+        for action in study._actions:
+            for option in action.option_strings:
+                OPTION_STUDIES.setdefault(option, []).append(name)
+    for option, names in OPTION_STUDIES.items():
+        if len(names) < len(titles):
+            FOREIGN_OPTIONS[option] = f"{option} is an option of the {' and '.join(names)} study"

@@ -7,7 +7,7 @@ the model file's header.
 
 import json
 
-from barenet.cli import summary
+from barenet import progress
 from barenet.cli.parsing import TRAIN_DEFAULTS, add_command
 from barenet.names import describe_optimizer
 from barenet.network import load_model
@@ -55,5 +55,5 @@ def info_command(args):
         )
         return 0
     print(f"{args.model}:")
-    print("\n".join([*summary.network_lines(net), *summary.record_lines(net)]))
+    print("\n".join([*progress.network_lines(net), *progress.record_lines(net)]))
     return 0

@@ -2,8 +2,9 @@
 
 The entry point: :func:`build_parser` assembles the groups of commands, one module each
 (:mod:`~barenet.cli.train`: train; :mod:`~barenet.cli.models`: evaluate, predict;
-:mod:`~barenet.cli.files`: download, export; :mod:`~barenet.cli.experiments`: experiment,
-report; :mod:`~barenet.cli.serve`: serve), and :func:`main` runs one. Only this module imports
+:mod:`~barenet.cli.info`: info; :mod:`~barenet.cli.files`: download, export;
+:mod:`~barenet.cli.experiments`: experiment; :mod:`~barenet.cli.report`: report;
+:mod:`~barenet.cli.serve`: serve), and :func:`main` runs one. Only this module imports
 the groups.
 
 Results and per-epoch training logs go to stdout, progress bars and warnings to stderr. Bad
@@ -18,7 +19,7 @@ import os
 import sys
 import warnings
 
-from barenet.cli import experiments, files, info, models, serve, train
+from barenet.cli import experiments, files, info, models, report, serve, train
 from barenet.cli.parsing import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -30,7 +31,7 @@ from barenet.errors import BarenetError
 from barenet.version import __version__
 
 # The groups of commands, in the order `barenet --help` lists them.
-GROUPS = (train, models, info, files, experiments, serve)
+GROUPS = (train, models, info, files, experiments, report, serve)
 
 
 def main(argv=None):

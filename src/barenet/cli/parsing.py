@@ -81,7 +81,11 @@ class Parser(argparse.ArgumentParser):
     def error(self, message):
         if message.startswith("unrecognized arguments:"):
             words = message.split(":", 1)[1].split()
-            owners = [FOREIGN_OPTIONS[w.split("=")[0]] for w in words if w.split("=")[0] in FOREIGN_OPTIONS]
+            owners = [
+                FOREIGN_OPTIONS[w.split("=")[0]]
+                for w in words
+                if w.split("=")[0] in FOREIGN_OPTIONS
+            ]
             if owners:
                 message += f" ({'; '.join(owners)})"
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
@@ -129,7 +133,11 @@ def number_in(low=None, high=None, low_inclusive=True, high_inclusive=False):
         if high is not None:
             bounds.append((f"{'<=' if high_inclusive else '<'} {high:g}",
                            value > high if high_inclusive else value >= high))  # fmt: skip
-        if value != value or any(bad for _, bad in bounds) or value in (float("inf"), -float("inf")):
+        if (
+            value != value
+            or any(bad for _, bad in bounds)
+            or value in (float("inf"), -float("inf"))
+        ):
             wanted = " and ".join(words for words, _ in bounds) or "finite"
             raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
         return value

@@ -12,7 +12,7 @@ import io
 import json
 from pathlib import Path
 
-from barenet.cli import summary
+from barenet import progress
 from barenet.cli.parsing import (
     NON_NEGATIVE,
     POSITIVE,
@@ -27,9 +27,8 @@ from barenet.cli.parsing import (
 )
 from barenet.data import dataset_info, load_dataset, load_own_data
 from barenet.errors import BarenetError
-from barenet.files.archive import atomic_write_bytes
-from barenet.progress import ProgressBar
 from barenet.experiments import trial
+from barenet.files.archive import atomic_write_bytes
 from barenet.nn.activations import ACTIVATIONS
 from barenet.nn.init import INITIALIZERS
 from barenet.optim.optimizers import OPTIMIZERS
@@ -142,8 +141,8 @@ def train_command(args):
     # Bad options and output paths fail here, before minutes of loading and training.
     check_outputs(args)
     if args.data is None:
-        for option, value in (("--image-size", args.image_size),
-                              ("--label-column", args.label_column != "label" or None)):  # fmt: skip
+        own = {"--image-size": args.image_size, "--label-column": args.label_column != "label"}
+        for option, value in own.items():
             if value:
                 raise BarenetError(f"{option} describes --data, your own data: give --data PATH")
     data = None
@@ -158,11 +157,11 @@ def train_command(args):
     X_val, y_val = (data.X_val, data.y_val) if len(data.y_val) else (None, None)
     note = " (stratified split of your own data)" if args.data is not None else ""
     print("\n".join([
-        *summary.network_lines(net),
-        summary.data_line(data.name, len(data.y_train), len(data.y_val), len(data.y_test), note),
-        *summary.training_lines(net, {**options, "n_train": len(data.y_train)}),
+        *progress.network_lines(net),
+        progress.data_line(data.name, len(data.y_train), len(data.y_val), len(data.y_test), note),
+        *progress.training_lines(net, {**options, "n_train": len(data.y_train)}),
     ]), flush=True)  # fmt: skip
-    callbacks = [ProgressBar(args.epochs, bar=not args.quiet)]
+    callbacks = [progress.ProgressBar(args.epochs, bar=not args.quiet)]
     if args.history:
         callbacks.append(HistoryFile(args.history))
     try:

@@ -142,9 +142,7 @@ def _read_file(path, label_column):
     if suffix == ".csv":
         X, labels = _read_csv(path, label_column)
         return X, labels, None, None
-    raise DataError(
-        f"{path}: expected a folder of class sub-folders, an .npz file or a .csv file"
-    )
+    raise DataError(f"{path}: expected a folder of class sub-folders, an .npz file or a .csv file")
 
 
 def _read_npz(path):

@@ -13,9 +13,9 @@ import os
 import numpy as np
 
 from barenet.errors import ModelFileError
-from barenet.names import describe_optimizer, describe_setting
 from barenet.files.archive import load_arrays, save_arrays
 from barenet.files.modelfile import build_from_header, file_header, fill_arrays
+from barenet.names import describe_optimizer, describe_setting
 
 
 class Checkpoint:
@@ -135,7 +135,10 @@ def _check_same_settings(path, header, saved, net):
     recorded, now = header.get("training"), net.training_info.to_dict()
     differences = []
     if theirs["optimizer"] != mine["optimizer"]:
-        before, after = describe_optimizer(theirs["optimizer"]), describe_optimizer(mine["optimizer"])
+        before, after = (
+            describe_optimizer(theirs["optimizer"]),
+            describe_optimizer(mine["optimizer"]),
+        )
         differences.append(f"optimizer {before}, not {after}")
     for key in ("l2", "l1"):
         if theirs[key] != mine[key]:
