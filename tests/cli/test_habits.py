@@ -159,7 +159,7 @@ def test_export_without_onnx_is_a_sentence_and_exit_2(tmp_path, capsys, monkeypa
     monkeypatch.delitem(sys.modules, "barenet.files.onnx", raising=False)
     monkeypatch.setitem(sys.modules, "onnx", None)  # makes `import onnx` fail
     code, out, err = run(capsys, "export", tmp_path / "m.npz", "--onnx", tmp_path / "m.onnx")
-    assert_one_line_error(code, out, err, "onnx package", "pip install 'barenet[onnx]'")
+    assert_one_line_error(code, out, err, "onnx package", "pip install barenet[onnx]")
     assert "ImportError" not in err
 
 

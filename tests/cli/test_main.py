@@ -39,6 +39,8 @@ def test_missing_model_file(tmp_path, capsys):
         (["train", "--checkpoint", "a.npz", "-o", "a.npz"], ["must name different files"]),
         (["train", "--image-size", "32"], ["--image-size", "--data PATH"]),
         (["train", "--data", "nowhere"], ["nowhere", "no such file or folder"]),
+        (["train", "--data", "d/", "--dataset", "digits"], ["--data", "--dataset"]),
+        (["train", "--data", "d/", "--data-dir", "x"], ["--data", "--data-dir"]),
         (["experiment", "architectures", "--model", "m.npz"], ["robustness study"]),
         (["experiment", "dynamics", "--optimizers", "sgd"], ["learning-rates study"]),
         (["report", "m.npz", "-o", "no/such/r.html"], ["no/such/r.html", "no folder"]),

@@ -125,3 +125,4 @@ def test_pixels_on_the_0_255_scale_are_named_in_a_warning():
         warnings.simplefilter("error")
         net().train(X, y, epochs=1, verbose=False)  # [0, 1]: no warning
         net().train(X * 20 - 10, y, epochs=1, verbose=False)  # standardised: no warning
+        net().train(X * 5 + 97, y, epochs=1, verbose=False)  # no background at 0: no pixels

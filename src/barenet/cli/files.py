@@ -34,7 +34,7 @@ def export_command(args):
         from barenet.files.onnx import export  # onnx is optional: imported only when asked for
     except ImportError:
         raise BarenetError(
-            "export needs the onnx package, which is not installed: pip install 'barenet[onnx]'"
+            "export needs the onnx package, which is not installed: pip install barenet[onnx]"
         ) from None
     export(net, args.onnx)
     print(f"ONNX model saved to {args.onnx}")

@@ -145,6 +145,9 @@ def train_command(args):
         for option, value in own.items():
             if value:
                 raise BarenetError(f"{option} describes --data, your own data: give --data PATH")
+    elif args.dataset != TRAIN_DEFAULTS["dataset"] or args.data_dir is not None:
+        option = "--data-dir" if args.data_dir is not None else "--dataset"
+        raise BarenetError(f"--data is your own data: {option} names another; give one of them")
     data = None
     if args.data is not None:
         data = load_own(args, image_shape=args.image_size)
