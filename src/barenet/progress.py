@@ -147,7 +147,7 @@ def training_lines(net, options):
     batches = math.ceil(options["n_train"] / options["batch_size"])
     lines = [
         f"optimizer: {describe_optimizer(net.get_config()['optimizer'])}",
-        f"training: {options['epochs']} epochs of {batches:,} batches of "
+        f"training: {_count(options['epochs'], 'epoch')} of {_count(batches, 'batch')} of "
         f"{options['batch_size']}, schedule {describe_setting(options['schedule']) or 'constant'}"
         f", augmentation {describe_setting(options['augment']) or 'none'}",
     ]
@@ -170,7 +170,7 @@ def record_lines(net):
     epochs = len(history.get("train_loss", ()))
     lines = [f"optimizer: {describe_optimizer(net.get_config()['optimizer'])}"]
     if info.get("epochs") is not None or epochs:
-        trained = f"trained: {epochs} epochs"
+        trained = f"trained: {_count(epochs, 'epoch')}"
         if info.get("epochs") not in (None, epochs):
             trained += f" (of {info['epochs']} asked)"
         if info.get("batch_size"):
@@ -196,3 +196,9 @@ def record_lines(net):
     else:
         lines.append("test accuracy: not recorded (barenet evaluate measures it)")
     return lines
+
+
+def _count(n, noun):
+    """``"1 epoch"``, ``"16 epochs"``, ``"391 batches"``."""
+    plural = noun + ("es" if noun.endswith(("sh", "tch")) else "s")
+    return f"{n:,} {noun if n == 1 else plural}"

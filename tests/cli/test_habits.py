@@ -28,6 +28,7 @@ def test_summary_bar_per_batch_epoch_lines_and_history(tmp_path, capsys):
     assert "data: digits, 1,137 training, 300 validation, 360 test samples" in out
     assert "optimizer: SGD with Nesterov momentum 0.9, learning rate 0.1" in out
     assert "training: 2 epochs of 18 batches of 64" in out
+    assert "augmentation none" in out  # 8x8 digits are not distorted
     assert out.index("optimizer:") < out.index("epoch   1/2")
     # The bar counts batches (2 epochs of 18) with the running loss, on stderr.
     assert "36/36" in err and "batch" in err and "loss " in err
@@ -50,7 +51,7 @@ def test_info_describes_a_model_without_any_data(tmp_path, capsys, monkeypatch):
     assert code == 0
     assert "network: dense16 relu dense10" in out and "total: 1,210 parameters" in out
     assert "optimizer: SGD with Nesterov momentum 0.9, learning rate 0.1" in out
-    assert "trained: 1 epochs, batch 64, schedule cosine (down to 0)" in out
+    assert "trained: 1 epoch, batch 64, schedule cosine (down to 0)" in out
     assert f"test accuracy: {accuracy:.2%}" in out and "data: digits" in out
     info = json.loads(run(capsys, "info", model, "--json")[1])
     assert info["parameters"] == 1210 and info["test_accuracy"] == accuracy

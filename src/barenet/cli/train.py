@@ -33,7 +33,7 @@ from barenet.nn.activations import ACTIVATIONS
 from barenet.nn.init import INITIALIZERS
 from barenet.optim.optimizers import OPTIMIZERS
 from barenet.optim.schedules import SCHEDULES
-from barenet.train.augment import AUGMENTATIONS
+from barenet.train.augment import AUGMENTATIONS, get_augmentation
 
 # The train options passed to NeuralNetwork by keyword, under the same names.
 NETWORK_OPTIONS = "activation init optimizer dropout batch_norm l2 l1 dtype seed".split()
@@ -162,7 +162,8 @@ def train_command(args):
     print("\n".join([
         *progress.network_lines(net),
         progress.data_line(data.name, len(data.y_train), len(data.y_val), len(data.y_test), note),
-        *progress.training_lines(net, {**options, "n_train": len(data.y_train)}),
+        *progress.training_lines(net, {**options, "n_train": len(data.y_train),
+                                       "augment": _augment_config(options["augment"])}),
     ]), flush=True)  # fmt: skip
     callbacks = [progress.ProgressBar(args.epochs, bar=not args.quiet)]
     if args.history:
@@ -183,6 +184,11 @@ def train_command(args):
     if args.history:
         print(f"per-epoch figures saved to {args.history}")
     return 0
+
+
+def _augment_config(spec):
+    """The augmentation's full settings, for the summary: "affine (rotation ±10°, ...)"."""
+    return None if spec is None else get_augmentation(spec).config()
 
 
 def check_outputs(args):
