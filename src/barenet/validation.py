@@ -8,6 +8,7 @@ message that says what was expected and what was given, e.g. ``learning_rate mus
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -247,3 +248,24 @@ def dataset(X, y, n_features, n_classes, dtype, names=("X", "y"), finite=True):
     """Validate a pair ``(X, y)`` together."""
     X = features(X, n_features, dtype, names[0], finite)
     return X, labels(y, len(X), n_classes, names[1], names[0])
+
+
+# Inputs from about 0 (a background) to more than this are almost surely 8-bit pixels that were
+# not divided by 255: the first steps then blow the network up (a loss of 4e19, then 2.30).
+UNSCALED_MAX = 25.0
+
+
+def warn_if_unscaled(X, name="X", stacklevel=4):
+    """Warn (``UserWarning``) when ``X`` looks like pixels on the 0-255 scale: its smallest
+    value in [0, 1] (a background) and its largest above :data:`UNSCALED_MAX`; the message
+    names the range found. Returns ``(low, high)``. ``stacklevel`` points the warning at the
+    caller's line (4: the line that called ``NeuralNetwork.train``)."""
+    low, high = float(X.min()), float(X.max())
+    if 0 <= low <= 1 and high > UNSCALED_MAX:
+        warnings.warn(
+            f"{name} ranges from {low:g} to {high:g}: pixels on the 0-255 scale make training "
+            "diverge or stall; scale them to [0, 1] first (divide by 255)",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    return low, high

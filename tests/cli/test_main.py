@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import barenet.cli.files
+import barenet.cli.train
 from barenet.cli.main import build_parser
 from tests.cli.helpers import assert_one_line_error, run
 
@@ -26,9 +27,24 @@ def test_missing_model_file(tmp_path, capsys):
         (["train", "--epochs", "-1"], ["--epochs", "must be >= 1, got -1"]),
         (["train", "--epochs", "two"], ["--epochs", "expected an integer"]),
         (["train", "--optimizer", "sgdx"], ["--optimizer", "'sgdx'", "adam"]),
-        (["train", "--lr", "-1"], ["learning_rate must be > 0"]),
-        (["train", "--dropout", "1.5"], ["dropout must be in [0, 1)"]),
+        # Option checks speak options (issue 18), not the Python names (learning_rate...).
+        (["train", "--lr", "-1"], ["--lr", "must be > 0, got -1"]),
+        (["train", "--l2", "-0.5"], ["--l2", "must be >= 0, got -0.5"]),
+        (["train", "--momentum", "1"], ["--momentum", "must be >= 0 and < 1, got 1"]),
+        (["train", "--dropout", "1.5"], ["--dropout must be in [0, 1)"]),
         (["train", "--output", "no/such/folder/m.npz"], ["no/such/folder/m.npz", "no folder"]),
+        (["train", "--history", "no/such/h.csv"], ["--history no/such/h.csv", "no folder"]),
+        (["train", "--history", "h.txt"], ["--history h.txt", ".csv or .json"]),
+        (["train", "--resume"], ["--resume", "--checkpoint PATH"]),
+        (["train", "--checkpoint", "a.npz", "-o", "a.npz"], ["must name different files"]),
+        (["train", "--image-size", "32"], ["--image-size", "--data PATH"]),
+        (["train", "--data", "nowhere"], ["nowhere", "no such file or folder"]),
+        (["train", "--data", "d/", "--dataset", "digits"], ["--data", "--dataset"]),
+        (["train", "--data", "d/", "--data-dir", "x"], ["--data", "--data-dir"]),
+        (["experiment", "architectures", "--model", "m.npz"], ["robustness study"]),
+        (["experiment", "dynamics", "--optimizers", "sgd"], ["learning-rates study"]),
+        (["report", "m.npz", "-o", "no/such/r.html"], ["no/such/r.html", "no folder"]),
+        (["export", "m.npz", "--onnx", "no/such/m.onnx"], ["no/such/m.onnx", "no folder"]),
         (["predict", "model.npz"], ["IMAGE"]),
         (["predict", "model.npz", "x.png", "--top", "0"], ["--top"]),
         ([], ["COMMAND"]),
@@ -38,6 +54,26 @@ def test_bad_options_are_one_line_errors(argv, words, capsys, tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)  # a run that wrongly went ahead would write nothing elsewhere
     assert_one_line_error(*run(capsys, *argv), *words)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_that_is_a_folder_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    """`-o` naming a folder used to train to the end, then fail on an internal temporary file
+    (`.adir.06af9529.tmp: Is a directory`): now the user's path is named at once."""
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    monkeypatch.setattr(barenet.cli.train, "load_dataset", _no_loading)
+    for argv in (
+        ["train", "-o", folder],
+        ["train", "--history", tmp_path / "h.csv", "--checkpoint", folder],
+        ["report", "m.npz", "-o", folder],
+        ["export", "m.npz", "--onnx", folder],
+    ):
+        assert_one_line_error(*run(capsys, *argv), f"{folder}: is a folder")
+    assert list(folder.iterdir()) == []
+
+
+def _no_loading(*args, **kwargs):
+    raise AssertionError("data was loaded before the output path was checked")
 
 
 def test_ctrl_c_exits_130_without_traceback(monkeypatch, capsys):
@@ -58,7 +94,7 @@ def test_unexpected_failures_exit_1_without_traceback(monkeypatch, capsys):
     assert code == 1 and err == "barenet: error: RuntimeError: disk on fire\n"
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "download"])
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "info", "download"])
 def test_each_command_has_help_with_an_example(command, capsys):
     code, out, _ = run(capsys, command, "--help")
     assert code == 0
@@ -70,7 +106,7 @@ def test_help_lists_the_commands_in_order(capsys):
     code, out, _ = run(capsys, "--help")
     assert code == 0
     listed = re.findall(r"^    (\w+)", out, flags=re.M)
-    assert listed == "train evaluate predict download export experiment report serve".split()
+    assert listed == "train evaluate predict info download export experiment report serve".split()
     parser = build_parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     assert list(commands.choices) == listed

@@ -113,7 +113,7 @@ def test_downloads_are_checked_against_the_published_md5(name, server, tmp_path)
     first = family.archive or family.files[0]
     with pytest.raises(DataNotFoundError, match=f"expected {family.md5[first]}"):
         download_dataset(name, tmp_path, mirrors=[base], progress=False)
-    assert not any((tmp_path / family.folder).iterdir())
+    assert not (tmp_path / family.folder).exists()  # no file, and no empty folder (issue 18)
 
 
 def test_emnist_splits_come_from_one_archive_upright_and_counting_from_zero(

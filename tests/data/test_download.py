@@ -70,7 +70,8 @@ def test_every_mirror_failing_lists_each_reason(
     reasons = ["404", "Connection refused", "timed out", "incomplete download", "MD5 mismatch"]
     for mirror, reason, line in zip(mirrors, reasons, lines[1:], strict=True):
         assert mirror in line and reason in line
-    assert list(dest.parent.iterdir()) == []
+    # No partial file left, nor the folder made for it (issue 18); its parent stays.
+    assert not dest.parent.exists() and tmp_path.is_dir()
 
 
 def test_md5_mismatch_everywhere_keeps_an_existing_file_intact(tmp_path, server, served_file):
@@ -141,7 +142,7 @@ def test_download_mnist_checks_the_published_md5_by_default(tmp_path, fake_mnist
     base, _, _ = fake_mnist
     with pytest.raises(DataNotFoundError, match=f"expected {mnist.MD5[mnist.FILES[0]]}"):
         download_mnist(tmp_path, mirrors=[base], progress=False)
-    assert list((tmp_path / "mnist").iterdir()) == []
+    assert not (tmp_path / "mnist").exists()  # no file, and no empty folder left behind
 
 
 def test_load_mnist_downloads_what_is_missing(tmp_path, fake_mnist, monkeypatch):
@@ -162,3 +163,14 @@ def test_load_mnist_reports_where_it_looked_when_download_fails(
     message = str(info.value)
     assert str(tmp_path / "mnist") in message and "BARENET_DATA" in message
     assert "Connection refused" in message
+
+
+def test_a_failed_download_keeps_folders_that_were_there(tmp_path, closed_port_url):
+    shared = tmp_path / "shared"
+    (shared / "fashion-mnist").mkdir(parents=True)
+    with pytest.raises(DataNotFoundError):
+        download([closed_port_url], shared / "fashion-mnist" / "f.gz", progress=False)
+    assert (shared / "fashion-mnist").is_dir()  # it was there before: only what it made goes
+    with pytest.raises(DataNotFoundError):
+        download([closed_port_url], shared / "kmnist" / "deep" / "f.gz", progress=False)
+    assert sorted(p.name for p in shared.iterdir()) == ["fashion-mnist"]

@@ -158,5 +158,5 @@ def test_onnx_stays_optional(monkeypatch, tmp_path, capsys):
     with pytest.raises(ImportError, match=r"pip install barenet\[onnx\]"):
         importlib.import_module("barenet.files.onnx")
     NeuralNetwork(6, [5], 3).save_model(tmp_path / "model.npz")
-    assert main(["export", str(tmp_path / "model.npz"), "--onnx", str(tmp_path / "m.onnx")]) == 1
+    assert main(["export", str(tmp_path / "model.npz"), "--onnx", str(tmp_path / "m.onnx")]) == 2
     assert "pip install barenet[onnx]" in capsys.readouterr().err

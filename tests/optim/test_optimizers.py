@@ -97,3 +97,18 @@ def test_momentum_reaches_a_lower_loss_than_plain_sgd_on_the_same_budget():
         losses[name] = nn.evaluate(X, y)["loss"]
     assert losses["momentum"] < 0.9 * losses["sgd"]
     assert losses["adam"] < 0.9 * losses["sgd"]
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"])
+def test_every_optimizer_takes_a_zero_step_at_a_zero_rate(name):
+    """A schedule at its end sets the rate to 0: no step, no ZeroDivisionError (issue 18)."""
+    opt = get_optimizer(name, 0.1)
+    p = np.array([1.0, -2.0])
+    opt.setup(p, np.ones(2))
+    opt.update(p, np.array([0.5, -1.0]))  # a real step first, so that moments are non-zero
+    moved = p.copy()
+    opt.learning_rate = 0.0
+    with np.errstate(all="raise"):
+        opt.update(p, np.array([0.25, 0.5]))
+    np.testing.assert_array_equal(p, moved)
+    assert opt.t == 2  # the step was counted: a resumed run keeps the same bias correction

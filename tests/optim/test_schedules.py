@@ -45,3 +45,24 @@ def test_unknown_schedule_lists_the_valid_ones():
         get_schedule("cosin")
     with pytest.raises(BarenetError, match="bad settings"):
         get_schedule({"name": "step", "period": 3})
+
+
+def test_a_fractional_warmup_then_cosine_anneals_over_the_rest_of_the_run():
+    """16 epochs with half an epoch of warm-up: cosine over the remaining 15.5 epochs, half-way
+    down at 0.5 + 7.75, and above zero at every step before the end (issue 18)."""
+    s = started({"name": "warmup", "warmup": 0.5, "then": "cosine"}, base=0.1, epochs=16)
+    assert s.then.epochs == 15.5
+    assert math.isclose(s.rate(0.5), 0.1) and math.isclose(s.rate(0.5 + 7.75), 0.05)
+    batches = 100  # the rate of the last batch of the last epoch is the smallest one used
+    last = s.rate(16 - 1 / batches)
+    expected = 0.1 * (1 + math.cos(math.pi * (15.5 - 1 / batches) / 15.5)) / 2
+    assert last > 0 and math.isclose(last, expected)
+    assert s.rate(16) < 1e-12  # zero only once the run is over
+
+
+def test_schedules_keep_fractional_epochs():
+    assert started("cosine", epochs=2.5).epochs == 2.5
+    assert math.isclose(started("cosine", epochs=2.5).rate(1.25), 0.05)
+    # A warm-up longer than the run leaves the schedule after it one epoch, not zero.
+    s = started({"name": "warmup", "warmup": 3, "then": "cosine"}, epochs=2)
+    assert s.then.epochs == 1.0 and math.isclose(s.rate(1.5), 0.1 * (0.01 + 0.99 * 0.5))

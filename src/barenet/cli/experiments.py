@@ -1,24 +1,28 @@
-"""``barenet experiment`` and ``barenet report``: run a study of many trainings, and write an
-HTML report of a saved model.
+"""``barenet experiment STUDY``: run a study of many trainings.
 
-:func:`add_commands` registers them on the parser of :mod:`barenet.cli.main`. Tables and notes
-go to stdout, progress bars to stderr; results (JSON, written as runs finish), figures (PNG) and a
-self-contained ``report.html`` go to the output folder.
+:func:`add_commands` registers it, one sub-parser per study with the options every study takes
+and its own (an option of another study is refused, naming it). Tables go to stdout, progress
+to stderr; results (JSON), figures (PNG) and ``report.html`` to the output folder.
 """
 
+import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 from barenet.cli.parsing import (
     EXIT_FAILURE,
+    FOREIGN_OPTIONS,
+    NON_NEGATIVE,
+    POSITIVE,
+    TRAIN_DEFAULTS,
+    HelpFormatter,
     add_command,
     data_dir_option,
-    dataset_of,
     dataset_option,
     int_at_least,
 )
-from barenet.data import load_dataset
 from barenet.errors import BarenetError
 from barenet.experiments import (
     DEFAULT_ARCHITECTURES,
@@ -35,24 +39,17 @@ from barenet.experiments import (
     robustness_table,
     test_robustness,
 )
+from barenet.experiments.options import STUDY_EXAMPLES, STUDY_HELP, STUDY_TITLES, defaults_note
 from barenet.experiments.trial import architecture_name, dataset_spec
 from barenet.files.archive import atomic_write_bytes
 from barenet.network import load_model
 from barenet.nn.activations import ACTIVATIONS
 from barenet.optim.optimizers import OPTIMIZERS
 
-STUDY_TITLES = {
-    "architectures": "Architecture comparison",
-    "learning-rates": "Learning rates: grid and range test",
-    "dynamics": "Training dynamics",
-    "robustness": "Robustness to damaged images",
-}
-
 
 def add_commands(commands):
-    """Add ``experiment`` and ``report`` to the subcommands of the ``barenet`` parser."""
+    """Add ``experiment`` to the subcommands of the ``barenet`` parser."""
     _add_experiment(commands)
-    _add_report(commands)
 
 
 def experiment_command(args):
@@ -66,7 +63,9 @@ def experiment_command(args):
     one file. Runs go in parallel with --workers, or on a Dask cluster with --scheduler."""
     args.dataset = _dataset(args)
     out = Path(args.output_dir or Path("outputs") / args.study)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise BarenetError(f"-o {out}: is a file; name a folder for the results and figures")
+    out.mkdir(parents=True, exist_ok=True)  # an output folder is created, as the help says
     common = {
         "epochs": args.epochs,
         "seeds": args.seeds,
@@ -102,7 +101,7 @@ def experiment_command(args):
 
 def _dataset(args):
     """--dataset if given, else the data set the --model to score was trained on, else MNIST."""
-    if args.dataset is None and args.study == "robustness" and args.model:
+    if args.dataset is None and getattr(args, "model", None):
         return load_model(args.model).training_info.dataset or "mnist"
     return args.dataset or "mnist"
 
@@ -183,6 +182,14 @@ def _dynamics(args, common, out):
 
 def _robustness(args, common, out):
     if args.model:
+        trains = {"--lr": args.learning_rate, "--optimizer": args.optimizer,
+                  "--hidden": args.hidden, "--noise-training": args.noise_training}  # fmt: skip
+        given = [option for option, value in trains.items() if value is not None]
+        if given:
+            raise BarenetError(
+                f"{', '.join(given)} shape(s) the networks the study trains; with --model it "
+                "trains none: leave them out, or drop --model"
+            )
         rows = test_robustness(
             args.model,
             perturbations=args.perturbations,
@@ -216,25 +223,6 @@ STUDIES = {
 }
 
 
-def report_command(args):
-    """Write one self-contained HTML report of a saved model, scored on the test images of
-    the data set it was trained on (or --dataset): its key numbers (accuracy, loss,
-    architecture, training), the per-class table, and figures embedded in the file: training
-    history, confusion matrix, precision and recall per class, sample predictions, the most
-    confident mistakes and the first layer's weights (for a convolutional network, its first
-    filters and the feature maps of a test image), labelled with the model's class names."""
-    from barenet.viz.report import model_report
-
-    net = load_model(args.model)
-    name = dataset_of(net, args)
-    _, _, X_test, _, _, y_test = load_dataset(
-        name, args.data_dir, validation_size=0, dtype=net.dtype
-    )
-    path = model_report(net, args.output, X_test, y_test, title=f"barenet report: {args.model}")
-    print(f"report saved to {path}")
-    return 0
-
-
 def _add_experiment(commands):
     sub = add_command(
         commands,
@@ -242,7 +230,13 @@ def _add_experiment(commands):
         "run a study: architectures, learning rates, dynamics, robustness",
         "barenet experiment architectures --epochs 5 --seeds 2 --workers 2",
     )
-    sub.add_argument("study", choices=list(STUDIES), help="which study to run")
+    add_study_parsers(sub, STUDY_TITLES)
+
+
+OPTION_STUDIES = {}  # option string -> the studies that take it
+
+
+def _runs_options(sub, study):
     count = int_at_least(1)
     add = sub.add_argument_group("the runs").add_argument
     add("--epochs", type=count, default=10, metavar="N", help="epochs per run")
@@ -251,62 +245,17 @@ def _add_experiment(commands):
     add("--train-size", type=count, metavar="N", help="first N training images (default: all)")
     add("--val-size", type=count, metavar="N", help="first N validation images (default: all)")
     add("--test-size", type=count, metavar="N", help="first N test images (default: all)")
-    add("--learning-rate", "--lr", type=float, metavar="LR", help="step size (default: 0.1)")
-    add("--optimizer", choices=sorted(OPTIMIZERS), help="update rule (default: sgd)")
-    add("--hidden", nargs="+", type=count, metavar="SIZE", help="hidden widths (default: 128 64)")
-    add = sub.add_argument_group("per study").add_argument
-    add(
-        "--architecture",
-        dest="architectures",  # shared with --layers: the networks in command-line order
-        action="append",
-        nargs="+",
-        type=count,
-        metavar="SIZE",
-        help="architectures: the hidden widths of one fully connected network; repeat the "
-        "option for each (default: 256 | 128 64 | 512 256 128 64 | 1024 512)",
+    dataset_option(
+        sub,
+        None,
+        "the images to train and test on (default: mnist"
+        + ("; with --model, the data set it was trained on)" if study == "robustness" else ")"),
     )
-    add(
-        "--layers",
-        dest="architectures",
-        action="append",
-        metavar="LINE",
-        help="architectures: one network as a line of layers, such as "
-        "'conv8x3 relu pool2 flatten dense32 relu' (the output layer is added); repeat the "
-        "option for each, beside --architecture",
-    )
-    add(
-        "--optimizers",
-        nargs="+",
-        choices=sorted(OPTIMIZERS),
-        metavar="NAME",
-        help="learning-rates: the optimizers to compare (default: sgd adam)",
-    )
-    add(
-        "--learning-rates",
-        nargs="+",
-        type=float,
-        metavar="LR",
-        help="learning-rates: the rates to try with each optimizer",
-    )
-    add(
-        "--activation",
-        choices=sorted(ACTIVATIONS),
-        help="dynamics: one network with this activation (default: ReLU, deep sigmoid)",
-    )
-    add("--model", metavar="PATH", help="robustness: score this saved model, train none")
-    add(
-        "--noise-training",
-        type=float,
-        metavar="SIGMA",
-        help="robustness: also train with Gaussian noise of SIGMA on the images",
-    )
-    add(
-        "--perturbations",
-        nargs="+",
-        choices=list(PERTURBATIONS),
-        metavar="NAME",
-        help=f"robustness: which damage ({', '.join(PERTURBATIONS)}; default: all)",
-    )
+    data_dir_option(sub)
+
+
+def _how_to_run_options(sub):
+    count = int_at_least(1)
     add = sub.add_argument_group("how to run").add_argument
     add("--workers", type=count, default=1, metavar="N", help="trainings at once, in processes")
     add(
@@ -315,34 +264,135 @@ def _add_experiment(commands):
         help="run on this Dask scheduler's cluster, tcp://HOST:PORT (needs barenet[dask])",
     )
     add(
-        "--output-dir", "-o", metavar="DIR", help="for results and figures (default: outputs/STUDY)"
-    )
-    add("--quiet", "-q", action="store_true", help="no progress bar")
-    dataset_option(
-        sub,
-        None,
-        "the images to train and test on (default: mnist; for robustness --model, those of "
-        "the data set the model was trained on)",
-    )
-    data_dir_option(sub)
-
-
-def _add_report(commands):
-    sub = add_command(
-        commands,
-        report_command,
-        "write an HTML report of a saved model",
-        "barenet report barenet-model.npz -o report.html",
-    )
-    sub.add_argument("model", help="the model file")
-    sub.add_argument(
-        "--output",
+        "--output-dir",
         "-o",
-        default="barenet-report.html",
-        metavar="PATH",
-        help="the HTML file to write",
+        metavar="DIR",
+        help="for results and figures, created if missing (default: outputs/STUDY)",
     )
-    dataset_option(
-        sub, None, "test images (default: those of the data set the model was trained on)"
+    add("--quiet", "-q", action="store_true", help="no progress bar over the runs")
+
+
+def _common_usage():
+    """The usage line of the options every study takes, for ``barenet experiment --help``."""
+    parser = argparse.ArgumentParser(prog="", add_help=False)
+    _runs_options(parser, "")
+    _how_to_run_options(parser)
+    return parser.format_usage().removeprefix("usage: ").strip()
+
+
+def _training_options(add, hidden=True, optimizer=True, rate=True):
+    count = int_at_least(1)
+    if rate:
+        add("--learning-rate", "--lr", type=POSITIVE, metavar="LR", help="step size (default: 0.1)")
+    if optimizer:
+        add(
+            "--optimizer",
+            choices=sorted(OPTIMIZERS),
+            help="update rule (default: sgd; barenet train's: nesterov)",
+        )
+    if hidden:
+        add(
+            "--hidden",
+            nargs="+",
+            type=count,
+            metavar="SIZE",
+            help="hidden widths (default: 128 64; barenet train's: 512 256)",
+        )
+
+
+def _architectures_options(add):
+    count = int_at_least(1)
+    _training_options(add, hidden=False)
+    add(
+        "--architecture",
+        dest="architectures",  # shared with --layers: the networks in command-line order
+        action="append",
+        nargs="+",
+        type=count,
+        metavar="SIZE",
+        help="the hidden widths of one fully connected network; repeat the option for each "
+        "(default: 256 | 128 64 | 512 256 128 64 | 1024 512)",
     )
-    data_dir_option(sub)
+    add(
+        "--layers",
+        dest="architectures",
+        action="append",
+        metavar="LINE",
+        help="one network as a line of layers, such as 'conv8x3 relu pool2 flatten dense32 "
+        "relu' (the output layer is added); repeat the option for each, beside --architecture",
+    )
+
+
+def _learning_rates_options(add):
+    _training_options(add, optimizer=False, rate=False)
+    add(
+        "--optimizers",
+        nargs="+",
+        choices=sorted(OPTIMIZERS),
+        metavar="NAME",
+        help="the optimizers to compare (default: sgd adam)",
+    )
+    add(
+        "--learning-rates",
+        nargs="+",
+        type=POSITIVE,
+        metavar="LR",
+        help="the rates to try with each optimizer (default: a grid per optimizer)",
+    )
+
+
+def _dynamics_options(add):
+    _training_options(add)
+    add(
+        "--activation",
+        choices=sorted(ACTIVATIONS),
+        help="one network with this activation (default: ReLU, and a deep sigmoid one)",
+    )
+
+
+def _robustness_options(add):
+    _training_options(add)
+    add("--model", metavar="PATH", help="score this saved model, train none")
+    add(
+        "--noise-training",
+        type=NON_NEGATIVE,
+        metavar="SIGMA",
+        help="also train with Gaussian noise of SIGMA on the images",
+    )
+    add(
+        "--perturbations",
+        nargs="+",
+        choices=list(PERTURBATIONS),
+        metavar="NAME",
+        help=f"which damage ({', '.join(PERTURBATIONS)}; default: all)",
+    )
+
+
+STUDY_OPTIONS = {
+    "architectures": _architectures_options,
+    "learning-rates": _learning_rates_options,
+    "dynamics": _dynamics_options,
+    "robustness": _robustness_options,
+}
+
+
+def add_study_parsers(sub, titles):
+    """Give the ``experiment`` parser ``sub`` one sub-parser per study of ``titles`` (name ->
+    title), each with the options every study takes and its own, and its own help."""
+    every = "options every study takes (and its own: barenet experiment STUDY --help)"
+    sub.epilog = f"{every}:\n  {_common_usage()}\n\n{sub.epilog}"
+    studies = sub.add_subparsers(title="studies", dest="study", required=True)
+    for name, title in titles.items():
+        about = f"{STUDY_HELP[name]} {defaults_note(name, TRAIN_DEFAULTS)}"
+        example = f"example:\n  {STUDY_EXAMPLES[name]}"
+        study = studies.add_parser(name, help=title, description=textwrap.fill(about, 88),
+                                   epilog=example, formatter_class=HelpFormatter)  # fmt: skip
+        _runs_options(study, name)
+        STUDY_OPTIONS[name](study.add_argument_group(f"the {name} study").add_argument)
+        _how_to_run_options(study)
+        for action in study._actions:
+            for option in action.option_strings:
+                OPTION_STUDIES.setdefault(option, []).append(name)
+    for option, names in OPTION_STUDIES.items():
+        if len(names) < len(titles):
+            FOREIGN_OPTIONS[option] = f"{option} is an option of the {' and '.join(names)} study"

@@ -5,8 +5,9 @@ elsewhere: a data set's files into the data folder, a saved model as ONNX.
 ``onnx`` package is imported only when ``export`` runs.
 """
 
-from barenet.cli.parsing import add_command, data_dir_option, dataset_option
+from barenet.cli.parsing import add_command, check_output, data_dir_option, dataset_option
 from barenet.data import download_dataset
+from barenet.errors import BarenetError
 from barenet.network import load_model
 
 
@@ -27,11 +28,15 @@ def download_command(args):
 def export_command(args):
     """Convert a saved model to ONNX, which onnxruntime and other inference engines run: input
     "input" (batch, features), as given to the model in Python; output "probabilities"."""
-    from barenet.files.onnx import (
-        export,  # the onnx package is optional: imported only when asked for
-    )
-
-    export(load_model(args.model), args.onnx)
+    check_output(args.onnx, "--onnx", "the ONNX model")
+    net = load_model(args.model)
+    try:
+        from barenet.files.onnx import export  # onnx is optional: imported only when asked for
+    except ImportError:
+        raise BarenetError(
+            "export needs the onnx package, which is not installed: pip install barenet[onnx]"
+        ) from None
+    export(net, args.onnx)
     print(f"ONNX model saved to {args.onnx}")
     return 0
 

@@ -5,21 +5,28 @@ what pictures show with it.
 stdout, as text or, with ``--json``, as one JSON object.
 """
 
+import csv
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 
 from barenet.cli.parsing import (
+    EXIT_USAGE,
     TRAIN_DEFAULTS,
     add_command,
     data_dir_option,
-    dataset_of,
     dataset_option,
     int_at_least,
+    own_data_option,
+    test_data_of,
 )
-from barenet.data import load_dataset, preprocess_image
+from barenet.data import preprocess_image
+from barenet.data.own import PICTURE_SUFFIXES
 from barenet.errors import BarenetError
 from barenet.metrics import classification_report, format_classification_report
+from barenet.names import describe_optimizer
 from barenet.network import load_model
 
 
@@ -34,15 +41,16 @@ def evaluate_command(args):
     --dataset): accuracy, loss, precision, recall and F1 of each class, and the confusion
     matrix."""
     net = load_model(args.model)
-    name = dataset_of(net, args)
-    data = load_dataset(name, args.data_dir, validation_size=0, dtype=net.dtype)
+    data = test_data_of(net, args)
+    name = data.name
     loss = net.evaluate(data.X_test, data.y_test)["loss"]
     report = classification_report(data.y_test, net.predict(data.X_test), net.output_size)
+    optimizer = describe_optimizer(net.get_config()["optimizer"])  # what ran: Nesterov named
     if args.json:
-        names = {"dataset": name, "class_names": net.class_names}
+        names = {"dataset": name, "class_names": net.class_names, "optimizer": optimizer}
         print(json.dumps({"accuracy": report["accuracy"], "loss": loss, **names, **report}))
     else:
-        print(f"{args.model}: {net!r}")
+        print(f"{args.model}: {net.describe()} ({net.n_parameters:,} parameters), {optimizer}")
         images = f"{len(data.y_test)} {name} test images"
         print(f"accuracy {report['accuracy']:.2%}  loss {loss:.4f}  ({images})\n")
         print(format_classification_report(report, net.class_names))
@@ -50,22 +58,72 @@ def evaluate_command(args):
 
 
 def predict_command(args):
-    """Name what each picture (PNG, JPEG...) shows, with a saved model. Each picture is first
-    made to look like the model's training images: light on dark, centred, 28x28 for MNIST."""
+    """Name what each picture (PNG, JPEG...) shows, with a saved model; a folder stands for
+    the pictures in it. Each picture is first made to look like the model's training images:
+    light on dark, centred, 28x28 for MNIST (the preparation of `barenet train --data` folders
+    too). Every good picture is answered; each bad one is named on stderr, and the exit code is
+    then 2."""
     net = load_model(args.model)
     if net.image_shape is None:  # only square images are guessed; others must be given
         raise BarenetError(f"{args.model}: its {net.input_size} inputs are not an image")
-    X = np.stack([preprocess_image(path, net.image_shape) for path in args.images])
-    probabilities = net.predict_proba(X)
-    results = [
-        _best_classes(path, p, args.top, net.class_names)
-        for path, p in zip(args.images, probabilities, strict=True)
-    ]
+    paths, errors = _pictures(args.images)
+    good, rows = [], []
+    for path in paths:
+        try:
+            rows.append(preprocess_image(path, net.image_shape))
+            good.append(path)
+        except BarenetError as exc:  # named by its file, which some messages leave out
+            message = str(exc)
+            errors.append((path, message if str(path) in message else f"{path}: {message}"))
+    results = []
+    if rows:
+        probabilities = net.predict_proba(np.stack(rows))
+        results = [
+            _best_classes(path, p, args.top, net.class_names)
+            for path, p in zip(good, probabilities, strict=True)
+        ]
     if args.json:
-        print(json.dumps({"predictions": results}))
-    else:
+        failed = [{"path": str(path), "error": message} for path, message in errors]
+        print(json.dumps({"predictions": results, "errors": failed}))
+    elif args.csv:
+        _write_csv(results, args.top)
+    elif results:
         print("\n".join(_format_prediction(result) for result in results))
-    return 0
+    for _, message in errors:
+        print(f"barenet: error: {message}", file=sys.stderr)
+    return EXIT_USAGE if errors else 0
+
+
+def _pictures(items):
+    """The picture files of ``items`` (a folder: its pictures, sorted), and ``(path, message)``
+    for each item that is neither a file nor a folder holding pictures."""
+    paths, errors = [], []
+    for item in map(Path, items):
+        if item.is_dir():
+            found = sorted(
+                p for p in item.iterdir() if p.is_file() and p.suffix.lower() in PICTURE_SUFFIXES
+            )
+            if not found:
+                errors.append((item, f"{item}: a folder without pictures"))
+            paths.extend(found)
+        else:
+            paths.append(item)  # a missing file is named by preprocess_image
+    return paths, errors
+
+
+def _write_csv(results, k):
+    """``path,class,name,probability`` per picture, then ``name_2,probability_2``... for
+    ``--top``."""
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    header = ["path", "class", "name", "probability"]
+    for rank in range(2, k + 1):
+        header += [f"name_{rank}", f"probability_{rank}"]
+    writer.writerow(header)
+    for result in results:
+        row = [result["path"], result["class"], result["name"], f"{result['probability']:.6f}"]
+        for other in result["top"][1:]:
+            row += [other["name"], f"{other['probability']:.6f}"]
+        writer.writerow(row)
 
 
 def _best_classes(path, probabilities, k, class_names):
@@ -102,6 +160,7 @@ def _add_evaluate(commands):
     sub.add_argument("--json", action="store_true", help="print one JSON object instead")
     dataset_option(sub, None, "data set to test on (default: the one the model was trained on)")
     data_dir_option(sub)
+    own_data_option(sub)
 
 
 def _add_predict(commands):
@@ -109,10 +168,15 @@ def _add_predict(commands):
         commands,
         predict_command,
         "name what pictures show (a digit for MNIST models)",
-        "barenet predict barenet-model.npz seven.png three.jpg --top 3",
+        "barenet predict barenet-model.npz seven.png three.jpg pictures/ --top 3",
     )
     sub.add_argument("model", help="the model file")
-    sub.add_argument("images", nargs="+", metavar="IMAGE", help="pictures of one thing each")
+    sub.add_argument(
+        "images",
+        nargs="+",
+        metavar="IMAGE",
+        help="pictures of one thing each, or folders of such pictures",
+    )
     sub.add_argument(
         "--top",
         type=int_at_least(1),
@@ -120,4 +184,8 @@ def _add_predict(commands):
         metavar="K",
         help="show the K most likely classes",
     )
-    sub.add_argument("--json", action="store_true", help="print one JSON object instead")
+    output = sub.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print one JSON object instead")
+    output.add_argument(
+        "--csv", action="store_true", help="print CSV instead: path,class,name,probability"
+    )

@@ -11,9 +11,13 @@ Holds no command. The commands live in one module per group (:mod:`barenet.cli.t
 
 import argparse
 import inspect
+import os
+import re
+from pathlib import Path
 
-from barenet.data import DATASETS
+from barenet.data import DATASETS, load_dataset, load_own_data
 from barenet.data.datasets import check_fits
+from barenet.errors import BarenetError
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -49,6 +53,10 @@ TRAIN_DEFAULTS = {
     "output": "barenet-model.npz",
     "model": "mlp",
     "layers": None,
+    "history": None,
+    "data": None,
+    "image_size": None,
+    "label_column": "label",
 }
 
 
@@ -62,10 +70,24 @@ class Given(argparse.Action):
         namespace.given = {*getattr(namespace, "given", ()), self.dest}
 
 
+# Options that only some subcommands take (the studies' own): a usage error naming one says
+# where it belongs rather than only "unrecognized arguments".
+FOREIGN_OPTIONS = {}
+
+
 class Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line, like the command's other errors."""
 
     def error(self, message):
+        if message.startswith("unrecognized arguments:"):
+            words = message.split(":", 1)[1].split()
+            owners = [
+                FOREIGN_OPTIONS[w.split("=")[0]]
+                for w in words
+                if w.split("=")[0] in FOREIGN_OPTIONS
+            ]
+            if owners:
+                message += f" ({'; '.join(owners)})"
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
@@ -92,6 +114,93 @@ def int_at_least(minimum):
         return value
 
     return parse
+
+
+def number_in(low=None, high=None, low_inclusive=True, high_inclusive=False):
+    """An argparse type: a finite float within the bounds (None: none on that side), so that
+    ``--lr -1`` is refused by the parser, in its words: ``argument --learning-rate/--lr: must
+    be > 0, got -1``."""
+
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        bounds = []
+        if low is not None:
+            bounds.append((f"{'>=' if low_inclusive else '>'} {low:g}",
+                           value < low if low_inclusive else value <= low))  # fmt: skip
+        if high is not None:
+            bounds.append((f"{'<=' if high_inclusive else '<'} {high:g}",
+                           value > high if high_inclusive else value >= high))  # fmt: skip
+        if (
+            value != value
+            or any(bad for _, bad in bounds)
+            or value in (float("inf"), -float("inf"))
+        ):
+            wanted = " and ".join(words for words, _ in bounds) or "finite"
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
+        return value
+
+    return parse
+
+
+POSITIVE = number_in(0, low_inclusive=False)
+NON_NEGATIVE = number_in(0)
+
+
+def check_output(path, option, what="the output"):
+    """Refuse, before any work, an output path that cannot be written: a folder, a missing
+    folder, a folder without write permission. Files are written only into folders that exist
+    (one rule for ``train``, ``report``, ``export``: nothing creates a folder from a typo).
+    Returns ``path``."""
+    if path is None:
+        return None
+    target = Path(path)
+    folder = target.absolute().parent
+    if target.is_dir():
+        raise BarenetError(f"{option} {path}: is a folder; name a file for {what}")
+    if not folder.is_dir():
+        raise BarenetError(f"{option} {path}: cannot write {what} there: no folder {folder}")
+    if not os.access(folder, os.W_OK):
+        raise BarenetError(f"{option} {path}: cannot write {what}: folder {folder} is not writable")
+    return path
+
+
+# The Python names that messages of the library use, and the options a command-line user types.
+OPTION_NAMES = {
+    "learning_rate": "--lr",
+    "validation_size": "--validation-size",
+    "early_stopping": "--early-stopping",
+    "batch_size": "--batch-size",
+    "clip_norm": "--clip-norm",
+    "max_shift": "--max-shift",
+    "data_dir": "--data-dir",
+    "hidden_sizes": "--hidden",
+    "train_size": "--train-size",
+    "val_size": "--val-size",
+    "test_size": "--test-size",
+    "checkpoint=PATH": "--checkpoint PATH",
+    "resume=True": "--resume",
+}
+_PYTHON_NAMES = re.compile(
+    r"(?<![\w-])(" + "|".join(re.escape(name) for name in OPTION_NAMES) + r")(?![\w])"
+)
+
+
+# Plain words that name an option only as the subject of a check: "dropout must be in [0, 1)".
+SUBJECT_NAMES = ("dropout", "momentum", "epochs", "l2", "l1", "activation", "init", "optimizer")
+
+
+def in_option_words(message):
+    """A library message as a command-line user reads it: ``validation_size must be ...`` ->
+    ``--validation-size must be ...``; passing ``data_dir`` -> passing ``--data-dir``;
+    ``dropout must be in [0, 1)`` -> ``--dropout must be in [0, 1)``."""
+    message = _PYTHON_NAMES.sub(lambda match: OPTION_NAMES[match.group(1)], message)
+    first = message.split(" ", 1)[0]
+    if first in SUBJECT_NAMES and message[len(first) :].startswith(" must "):
+        message = "--" + message
+    return message
 
 
 def add_command(commands, run, summary, example):
@@ -123,9 +232,50 @@ def dataset_option(sub, default="mnist", help="data set"):
     sub.add_argument("--dataset", choices=DATASETS, default=default, help=help)
 
 
+def own_data_option(sub):
+    sub.add_argument(
+        "--data",
+        metavar="PATH",
+        help="your own data to test on (a folder, .npz or .csv, as for barenet train --data); "
+        "its test split is used (default: the data the model was trained on, when that was "
+        "your own)",
+    )
+
+
 def dataset_of(net, args):
     """The data set to test ``net`` on: ``--dataset``, else the one it was trained on (MNIST for
     models that do not say); checked to fit the network before minutes of loading."""
     name = args.dataset or (net.training_info.dataset or "mnist")
     check_fits(name, net.input_size, net.output_size, args.model, ": choose with --dataset")
     return name
+
+
+def test_data_of(net, args):
+    """The :class:`~barenet.data.Dataset` whose test split ``net`` is scored on: ``--data``
+    (your own), else ``--dataset``, else what it was trained on, your own data included (the
+    same stratified split: the test part does not depend on the validation size)."""
+    path = getattr(args, "data", None)
+    if path is None and args.dataset is None and net.training_info.data:
+        path = net.training_info.data
+        if not Path(path).exists():
+            raise BarenetError(
+                f"{args.model} was trained on your own data from {path}, which is gone: "
+                "give --data PATH (or --dataset NAME)"
+            )
+    if path is not None:
+        if args.dataset is not None:
+            raise BarenetError("give --data or --dataset, not both")
+        data = load_own_data(path, image_shape=net.image_shape, validation=0, dtype=net.dtype)
+        if (data.n_features, data.n_classes) != (net.input_size, net.output_size):
+            raise BarenetError(
+                f"{args.model} takes {net.input_size} inputs and {net.output_size} classes; "
+                f"{path} has {data.n_features} and {data.n_classes}"
+            )
+        if list(data.class_names) != list(net.class_names):
+            raise BarenetError(
+                f"{args.model} knows the classes {', '.join(net.class_names)}; {path} has "
+                f"{', '.join(data.class_names)}"
+            )
+        return data
+    name = dataset_of(net, args)
+    return load_dataset(name, args.data_dir, validation_size=0, dtype=net.dtype)

@@ -7,24 +7,33 @@ its ``train``.
 """
 
 import argparse
+import csv
+import io
+import json
 from pathlib import Path
 
+from barenet import progress
 from barenet.cli.parsing import (
+    NON_NEGATIVE,
+    POSITIVE,
     TRAIN_DEFAULTS,
     Given,
     add_command,
+    check_output,
     data_dir_option,
     dataset_option,
     int_at_least,
+    number_in,
 )
-from barenet.data import dataset_info, load_dataset
+from barenet.data import dataset_info, load_dataset, load_own_data
 from barenet.errors import BarenetError
 from barenet.experiments import trial
+from barenet.files.archive import atomic_write_bytes
 from barenet.nn.activations import ACTIVATIONS
 from barenet.nn.init import INITIALIZERS
 from barenet.optim.optimizers import OPTIMIZERS
 from barenet.optim.schedules import SCHEDULES
-from barenet.train.augment import AUGMENTATIONS
+from barenet.train.augment import AUGMENTATIONS, get_augmentation
 
 # The train options passed to NeuralNetwork by keyword, under the same names.
 NETWORK_OPTIONS = "activation init optimizer dropout batch_norm l2 l1 dtype seed".split()
@@ -69,10 +78,11 @@ def apply_preset(args):
     return args
 
 
-def build_network(args):
+def build_network(args, data=None):
     """The network that the ``train`` options describe, sized for the ``--dataset`` (784 inputs
-    and 10 classes for MNIST), knowing its class names and image shape: built by the studies'
-    own builder, :func:`barenet.experiments.trial.build_network`."""
+    and 10 classes for MNIST), or for ``data`` (your own, a :class:`~barenet.data.Dataset`),
+    knowing its class names and image shape: built by the studies' own builder,
+    :func:`barenet.experiments.trial.build_network`."""
     apply_preset(args)
     settings = {name: getattr(args, name) for name in NETWORK_OPTIONS}
     settings["learning_rate"] = args.learning_rate
@@ -88,16 +98,21 @@ def build_network(args):
         settings["layers"] = args.layers
     else:
         settings["hidden_sizes"] = args.hidden
-    return trial.build_network(settings, dataset=args.dataset)
+    return trial.build_network(settings, dataset=args.dataset if data is None else data.spec)
 
 
-def train_options(args):
-    """The keyword arguments of :meth:`NeuralNetwork.train` that the ``train`` options describe."""
+def train_options(args, image_shape=None):
+    """The keyword arguments of :meth:`NeuralNetwork.train` that the ``train`` options describe.
+
+    ``image_shape``: that of your own data (None: the ``--dataset``'s); pictures smaller than
+    28x28, and data that is no picture, are not augmented unless ``--augment`` says so."""
     schedule = args.schedule
     if args.warmup:
         schedule = {"name": "warmup", "warmup": args.warmup, "then": schedule}
+    if getattr(args, "data", None) is None:
+        image_shape = dataset_info(args.dataset).image_shape
     name = args.augment or (
-        "affine" if min(dataset_info(args.dataset).image_shape) >= 28 else "none"
+        "affine" if image_shape is not None and min(image_shape) >= 28 else "none"
     )
     augment = None if name == "none" else {"name": name}
     if name == "shift":
@@ -105,7 +120,7 @@ def train_options(args):
     return {
         "epochs": args.epochs,
         "batch_size": args.batch_size,
-        "verbose": not args.quiet,
+        "verbose": False,  # the command shows progress itself: see train_command
         "schedule": schedule,
         "augment": augment,
         "early_stopping": args.early_stopping,
@@ -117,26 +132,123 @@ def train_options(args):
 
 def train_command(args):
     """Train a network on a data set's training images (MNIST unless --dataset says otherwise;
-    downloaded if missing), print its accuracy on the test images and save it, with its
-    history, to one file. The network is fully connected (--hidden) unless --model cnn or
-    --layers says otherwise."""
+    downloaded if missing), or on your own data (--data: a folder with a sub-folder of
+    pictures per class, an .npz with X and y, or a CSV with a label column), print its accuracy
+    on the test images and save it, with its history, to one file. A summary of the network,
+    the data and the optimizer comes first; a bar counts the batches (-q hides it; the line of
+    figures of each epoch stays). The network is fully connected (--hidden) unless --model cnn
+    or --layers says otherwise."""
     # Bad options and output paths fail here, before minutes of loading and training.
-    net = build_network(args)
-    folder = Path(args.output).absolute().parent
-    if not folder.is_dir():
-        raise BarenetError(f"cannot save the model to {args.output}: no folder {folder}")
-    data = load_dataset(
-        args.dataset, args.data_dir, validation_size=args.validation_size, dtype=args.dtype
-    )
+    check_outputs(args)
+    if args.data is None:
+        own = {"--image-size": args.image_size, "--label-column": args.label_column != "label"}
+        for option, value in own.items():
+            if value:
+                raise BarenetError(f"{option} describes --data, your own data: give --data PATH")
+    elif args.dataset != TRAIN_DEFAULTS["dataset"] or args.data_dir is not None:
+        option = "--data-dir" if args.data_dir is not None else "--dataset"
+        raise BarenetError(f"--data is your own data: {option} names another; give one of them")
+    data = None
+    if args.data is not None:
+        data = load_own(args, image_shape=args.image_size)
+    net = build_network(args, data)
+    if data is None:
+        data = load_dataset(
+            args.dataset, args.data_dir, validation_size=args.validation_size, dtype=args.dtype
+        )
+    options = train_options(args, data.image_shape)
     X_val, y_val = (data.X_val, data.y_val) if len(data.y_val) else (None, None)
-    net.train(data.X_train, data.y_train, X_val, y_val, **train_options(args))
+    note = " (stratified split of your own data)" if args.data is not None else ""
+    print("\n".join([
+        *progress.network_lines(net),
+        progress.data_line(data.name, len(data.y_train), len(data.y_val), len(data.y_test), note),
+        *progress.training_lines(net, {**options, "n_train": len(data.y_train),
+                                       "augment": _augment_config(options["augment"])}),
+    ]), flush=True)  # fmt: skip
+    callbacks = [progress.ProgressBar(args.epochs, bar=not args.quiet)]
+    if args.history:
+        callbacks.append(HistoryFile(args.history))
+    try:
+        net.train(data.X_train, data.y_train, X_val, y_val, callbacks=callbacks, **options)
+    except KeyboardInterrupt as exc:
+        saved = f"; per-epoch figures in {args.history}" if net.history.get("epoch") else ""
+        raise type(exc)(f"{exc}{saved}; no model saved to {args.output}") from None
     accuracy = net.calculate_accuracy(data.X_test, data.y_test)
     net.training_info.dataset = data.name  # the model file says what it was trained on
+    if args.data is not None:
+        net.training_info.data = str(Path(args.data).resolve())
     net.training_info.test_accuracy = accuracy  # and how good it is
     net.save_model(args.output)
-    print(f"test accuracy: {accuracy:.2%} ({len(data.y_test)} {data.name} images)")
+    print(f"test accuracy: {accuracy:.2%} ({len(data.y_test)} {data.name} test samples)")
     print(f"model saved to {args.output}")
+    if args.history:
+        print(f"per-epoch figures saved to {args.history}")
     return 0
+
+
+def _augment_config(spec):
+    """The augmentation's full settings, for the summary: "affine (rotation ±10°, ...)"."""
+    return None if spec is None else get_augmentation(spec).config()
+
+
+def check_outputs(args):
+    """Every file ``train`` will write, checked before any work: the model (-o), the
+    checkpoint, the history; and --resume without --checkpoint."""
+    if args.resume and args.checkpoint is None:
+        raise BarenetError(
+            "--resume continues from a checkpoint: give --checkpoint PATH, the file it was saved to"
+        )
+    check_output(args.output, "-o", "the model")
+    check_output(args.checkpoint, "--checkpoint", "the checkpoint")
+    if args.history is not None:
+        if Path(args.history).suffix.lower() not in (".csv", ".json"):
+            raise BarenetError(f"--history {args.history}: name a .csv or .json file")
+        check_output(args.history, "--history", "the history")
+    named = [(o, p) for o, p in (("-o", args.output), ("--checkpoint", args.checkpoint),
+                                 ("--history", args.history)) if p is not None]  # fmt: skip
+    paths = [Path(p).absolute() for _, p in named]
+    if len(set(paths)) < len(paths):
+        raise BarenetError(f"{', '.join(o for o, _ in named)} must name different files")
+
+
+def load_own(args, image_shape=None, validation=True):
+    """The user's own data of ``--data``, split as ``load_own_data`` does (a fraction of 10%
+    for validation unless --validation-size gives a count). ``image_shape``: ``[side]`` or
+    ``[height, width]`` (--image-size), or None."""
+    size = getattr(args, "validation_size", None) if validation else 0
+    if image_shape is not None and len(image_shape) == 1:
+        image_shape = [image_shape[0]] * 2
+    if image_shape is not None and len(image_shape) != 2:
+        raise BarenetError(f"--image-size takes SIDE or HEIGHT WIDTH, got {len(image_shape)} sizes")
+    return load_own_data(
+        args.data,
+        image_shape=image_shape,
+        validation=0.1 if size is None else size,
+        dtype=getattr(args, "dtype", "float32"),
+        label_column=getattr(args, "label_column", "label"),
+    )
+
+
+class HistoryFile:
+    """Callback: rewrite the per-epoch figures to a .csv or .json file after every epoch, so
+    that an interrupted run keeps them. JSON: a list of one object per epoch."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        history = trainer.network.history
+        keys = list(history)
+        rows = [{k: history[k][i] for k in keys} for i in range(len(history["epoch"]))]
+        if Path(self.path).suffix.lower() == ".json":
+            text = json.dumps(rows, indent=1)
+        else:
+            out = io.StringIO()
+            writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+            text = out.getvalue()
+        atomic_write_bytes(self.path, text.encode("utf-8"))
 
 
 def _preset_help():
@@ -176,7 +288,7 @@ def _add_train(commands):
         "(dense<N>, conv<F>x<K>[s<S>][p<P>|same], pool<K>, avgpool<K>, gap, flatten, "
         "dropout<R>, batchnorm, activations); a dense layer of one unit per class is added",
     )
-    add("--learning-rate", "--lr", type=float, metavar="LR", action=Given, help="step size")
+    add("--learning-rate", "--lr", type=POSITIVE, metavar="LR", action=Given, help="step size")
     add(
         "--epochs",
         type=int_at_least(1),
@@ -191,12 +303,21 @@ def _add_train(commands):
     add("--init", choices=sorted(INITIALIZERS), help="weight initialisation")
     add("--dropout", type=float, help="drop rate after each hidden layer")
     add("--batch-norm", action=argparse.BooleanOptionalAction, help="batch normalisation")
-    add("--l2", type=float, help="L2 weight penalty")
-    add("--l1", type=float, help="L1 weight penalty")
+    add("--l2", type=NON_NEGATIVE, help="L2 weight penalty")
+    add("--l1", type=NON_NEGATIVE, help="L1 weight penalty")
     add("--dtype", choices=["float32", "float64"], help="float precision")
-    add("--momentum", type=float, help="momentum of sgd/momentum/nesterov (default: 0.9 for those)")
+    add(
+        "--momentum",
+        type=number_in(0, 1),
+        help="momentum of sgd/momentum/nesterov (default: 0.9 for those)",
+    )
     add("--schedule", choices=sorted(SCHEDULES), help="learning-rate schedule")
-    add("--warmup", type=float, metavar="EPOCHS", help="linear warm-up before the schedule")
+    add(
+        "--warmup",
+        type=NON_NEGATIVE,
+        metavar="EPOCHS",
+        help="linear warm-up before the schedule (fractions allowed: 0.5)",
+    )
     add(
         "--augment",
         choices=["none", *sorted(AUGMENTATIONS)],
@@ -209,17 +330,50 @@ def _add_train(commands):
         metavar="PATIENCE",
         help="stop when validation accuracy stalls this many epochs; keep the best weights",
     )
-    add("--clip-norm", type=float, metavar="NORM", help="clip the gradient's global norm")
+    add("--clip-norm", type=POSITIVE, metavar="NORM", help="clip the gradient's global norm")
     add("--checkpoint", metavar="PATH", help="save the whole training state here every epoch")
-    add("--resume", action="store_true", help="continue from --checkpoint if it exists")
+    add(
+        "--resume",
+        action="store_true",
+        help="continue from --checkpoint if it exists (same settings; --epochs may grow)",
+    )
     add(
         "--validation-size",
         type=int_at_least(0),
         metavar="N",
-        help="training images held out (default: 10000; 300 for digits)",
+        help="training images held out (default: 10000; 300 for digits; 10%% of --data)",
     )
-    add("--output", "-o", metavar="PATH", help="where to save the model")
-    add("--quiet", "-q", action="store_true", help="no progress bar")
+    add("--output", "-o", metavar="PATH", help="where to save the model (its folder must exist)")
+    add(
+        "--history",
+        metavar="PATH",
+        help="also write the per-epoch figures to this .csv or .json file (rewritten each epoch)",
+    )
+    add(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress bar (the summary and the line of each epoch stay)",
+    )
     dataset_option(sub)
     data_dir_option(sub)
+    own = sub.add_argument_group("your own data")
+    own.add_argument(
+        "--data",
+        metavar="PATH",
+        help="train on your own data instead of --dataset: a folder with one sub-folder of "
+        "pictures per class (its name is the class name), an .npz with X and y, or a .csv with "
+        "a label column; 20%% is held out for the test, 10%% for validation, per class",
+    )
+    own.add_argument(
+        "--image-size",
+        nargs="+",
+        type=int_at_least(1),
+        metavar="PX",
+        help="size the pictures of a --data folder are prepared to: SIDE or HEIGHT WIDTH "
+        "(default: 28)",
+    )
+    own.add_argument(
+        "--label-column", metavar="NAME", help="the labels' column of a --data .csv file"
+    )
     sub.set_defaults(**TRAIN_DEFAULTS)

@@ -179,19 +179,32 @@ class Dataset:
 
     @property
     def n_features(self):
-        """Inputs of a network for this data set: the pixels of one image."""
-        return self.info.n_features
+        """Inputs of a network for this data set: the pixels of one image (the features of a
+        row, for your own data that is no image)."""
+        return int(self.X_train.shape[1])
 
     @property
     def n_classes(self):
         """Outputs of a network for this data set."""
-        return self.info.n_classes
+        return len(self.class_names)
+
+    @property
+    def spec(self):
+        """``{"n_features", "n_classes", "class_names", "image_shape"}`` in plain values: what
+        a network for this data needs (``image_shape`` None for features that are no image)."""
+        shape = None if self.image_shape is None else [int(s) for s in self.image_shape]
+        names = [str(name) for name in self.class_names]
+        return {"n_features": self.n_features, "n_classes": self.n_classes,
+                "class_names": names, "image_shape": shape}  # fmt: skip
 
     def __repr__(self):
-        height, width = self.image_shape
+        if self.image_shape is None:
+            what = f"samples of {self.n_features} features"
+        else:
+            what = "images of {}x{} pixels".format(*self.image_shape)
         return (
             f"Dataset({self.name!r}: {len(self.y_train)} training, {len(self.y_val)} validation, "
-            f"{len(self.y_test)} test images of {height}x{width} pixels, {self.n_classes} classes)"
+            f"{len(self.y_test)} test {what}, {self.n_classes} classes)"
         )
 
 

@@ -37,24 +37,40 @@ def download(url_list, dest_path, md5=None, progress=True, timeout=30):
     Each URL is tried in order; an HTTP or connection error, a timeout, an incomplete body or an
     MD5 (hex digest) mismatch moves on to the next one. ``progress`` shows a tqdm bar on stderr.
     Returns ``dest_path`` as a Path; raises :class:`DataNotFoundError` listing every mirror and
-    why it failed when none succeeds, leaving no file behind.
+    why it failed when none succeeds, leaving no file behind, nor the folders it made for it
+    (an empty ``fashion-mnist/`` in a shared data folder would say the data set is there).
     """
     dest_path = Path(dest_path)
     url_list = [url_list] if isinstance(url_list, str) else list(url_list)
     if not url_list:
         raise DataNotFoundError(f"{dest_path.name}: no mirror URL to download it from")
+    created = [p for p in (dest_path.parent, *dest_path.parent.parents) if not p.exists()]
     dest_path.parent.mkdir(parents=True, exist_ok=True)
     failures = []
-    for url in url_list:
-        try:
-            _download_one(url, dest_path, md5, progress, timeout)
-            return dest_path
-        except _MIRROR_ERRORS as exc:
-            failures.append(f"  {url}: {_describe(exc)}")
+    try:
+        for url in url_list:
+            try:
+                _download_one(url, dest_path, md5, progress, timeout)
+                return dest_path
+            except _MIRROR_ERRORS as exc:
+                failures.append(f"  {url}: {_describe(exc)}")
+    except BaseException:  # Ctrl-C too: leave the data folder as it was
+        _remove_empty(created)
+        raise
+    _remove_empty(created)
     raise DataNotFoundError(
         f"could not download {dest_path.name} to {dest_path.parent}; every mirror failed:\n"
         + "\n".join(failures)
     )
+
+
+def _remove_empty(folders):
+    """Remove ``folders`` (made by this download, deepest first) that are still empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (another file arrived), or already gone
+            return
 
 
 def _download_one(url, dest_path, md5, progress, timeout):

@@ -98,3 +98,61 @@ class StudyOptions:
             desc=desc,
             expand=expand,
         )
+
+
+# What each study does, for its own `barenet experiment STUDY --help`.
+STUDY_HELP = {
+    "architectures": "Train networks of several shapes (fully connected widths, or lines of "
+    "layers, CNNs included) and compare parameter counts, accuracy, time and curves.",
+    "learning-rates": "Train a grid of learning rates for each optimizer, with full curves, and "
+    "run a range test per optimizer (the rate grows every batch) that suggests a rate.",
+    "dynamics": "Follow each layer through training: gradient and weight norms, update-to-weight "
+    "ratios, dead ReLU units, activation statistics, with vanishing or exploding gradients "
+    "named in words.",
+    "robustness": "Score trained networks (or a saved --model) on damaged test images: Gaussian "
+    "and salt-and-pepper noise, occlusion, shifts, rotations, the FGSM attack.",
+}
+# The studies' own defaults, the original project's quick settings, where they differ from
+# `barenet train`'s: said in each study's help.
+STUDY_DEFAULTS = {"epochs": 10, "batch_size": 64, "optimizer": "sgd", "hidden": [128, 64]}
+
+
+STUDY_EXAMPLES = {
+    "architectures": "barenet experiment architectures --architecture 256 --architecture 128 64 "
+    "--layers 'conv8x3 relu pool2 flatten dense32 relu' --epochs 5",
+    "learning-rates": "barenet experiment learning-rates --optimizers sgd adam --epochs 3",
+    "dynamics": "barenet experiment dynamics --hidden 128 64 --activation sigmoid --epochs 3",
+    "robustness": "barenet experiment robustness --model barenet-model.npz",
+}
+
+STUDY_TITLES = {
+    "architectures": "Architecture comparison",
+    "learning-rates": "Learning rates: grid and range test",
+    "dynamics": "Training dynamics",
+    "robustness": "Robustness to damaged images",
+}
+
+
+def defaults_note(study, train):
+    """The defaults of ``study`` that differ from ``barenet train``'s (``train``, its defaults
+    by option name), in a sentence for the study's help."""
+    names = {"epochs": "--epochs", "batch_size": "--batch-size", "optimizer": "--optimizer",
+             "hidden": "--hidden"}  # fmt: skip
+    used = {"architectures": ("epochs", "batch_size", "optimizer"),
+            "learning-rates": ("epochs", "batch_size", "hidden"),
+            "dynamics": ("epochs", "batch_size", "optimizer", "hidden"),
+            "robustness": ("epochs", "batch_size", "optimizer", "hidden")}[study]  # fmt: skip
+    words = [
+        f"{names[k]} {_words(STUDY_DEFAULTS[k])} (train: {_words(train[k])})"
+        for k in used
+        if STUDY_DEFAULTS[k] != train[k]
+    ]
+    return (
+        "Its defaults are quick ones, the original project's, not barenet train's: "
+        + ", ".join(words)
+        + "; no schedule and no augmentation."
+    )
+
+
+def _words(value):
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)

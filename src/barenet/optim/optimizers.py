@@ -51,6 +51,7 @@ class SGD(Optimizer):
     Plain: ``p <- p - lr g``. Momentum: ``v <- mu v - lr g``, ``p <- p + v``: the velocity
     averages recent gradients, so steps grow along consistent directions and oscillations cancel.
     Nesterov evaluates the gradient "ahead", which in this form reads ``p <- p + mu v - lr g``.
+    At a learning rate of 0 (a schedule's end) every optimizer takes a zero step.
     """
 
     name = "sgd"
@@ -68,6 +69,8 @@ class SGD(Optimizer):
 
     def update(self, params, grads):
         self.t += 1
+        if self.learning_rate == 0 and self.velocity is not None:
+            return  # a zero rate is a zero step: the velocity waits rather than coasting on
         # --8<-- [start:sgd_update]
         step = np.multiply(grads, self.learning_rate, out=self._tmp)  # lr * g
         if self.velocity is None:
@@ -180,6 +183,8 @@ class Adam(Optimizer):
         c1 = (1 - b1) / (1 - b1**self.t)
         c2 = (1 - b2) / (1 - b2**self.t)
         scale = self.learning_rate * c1
+        if scale == 0:  # a zero rate (a schedule at its end) is a zero step, not 0 / 0
+            return
         # lr c1 M / (sqrt(c2 V) + eps) = M / (sqrt(V c2 / scale^2) + eps / scale)
         np.multiply(V, c2 / scale**2, out=tmp)
         np.sqrt(tmp, out=tmp)

@@ -19,7 +19,9 @@ class Schedule:
     name = ""
 
     def start(self, base_rate, epochs):
-        self.base_rate, self.epochs = float(base_rate), int(epochs)
+        # Epochs stay a float: a schedule after a fractional warm-up runs over 15.5 epochs,
+        # not 15, and so reaches its end exactly when training does.
+        self.base_rate, self.epochs = float(base_rate), float(epochs)
         return self
 
     def rate(self, position):
@@ -111,7 +113,10 @@ class Warmup(Schedule):
 
     def start(self, base_rate, epochs):
         super().start(base_rate, epochs)
-        self.then.start(base_rate, max(epochs - self.warmup, 1))
+        # The rest of the run, fractions kept; a warm-up as long as the run leaves ``then`` one
+        # epoch, never zero (it would divide by it).
+        remaining = self.epochs - self.warmup
+        self.then.start(base_rate, remaining if remaining > 0 else 1.0)
         return self
 
     def rate(self, position):

@@ -1,9 +1,12 @@
-"""Callbacks: code that runs at the end of each epoch, without touching the training loop.
+"""Callbacks: code that runs as training goes (each epoch, each batch), without touching the
+training loop.
 
-A callback is an object with any of ``on_train_begin(trainer)``, ``on_epoch_end(trainer, epoch,
-logs)`` and ``on_train_end(trainer)``; or simply a function ``f(epoch, logs)``, which stops
-training by returning ``True``. ``logs`` holds the epoch's figures (``train_loss``,
-``val_accuracy``, ...). Setting ``trainer.stop_training = True`` ends training after this epoch.
+A callback is an object with any of ``on_train_begin(trainer)``, ``on_epoch_begin(trainer,
+epoch)``, ``on_batch_end(trainer, batch, logs)`` (the running loss of the epoch so far),
+``on_epoch_end(trainer, epoch, logs)`` and ``on_train_end(trainer)``; or simply a function
+``f(epoch, logs)``, called after each epoch, which stops training by returning ``True``. An
+epoch's ``logs`` hold its figures (``train_loss``, ``val_accuracy``, ...). Setting
+``trainer.stop_training = True`` ends training after this epoch.
 """
 
 import math
@@ -25,7 +28,7 @@ class FunctionCallback:
 
 def as_callback(cb):
     """Accept callback objects as they are and wrap plain functions."""
-    hooks = ("on_train_begin", "on_epoch_end", "on_train_end")
+    hooks = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
     if any(hasattr(cb, hook) for hook in hooks):
         return cb
     if callable(cb):

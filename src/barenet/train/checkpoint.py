@@ -15,6 +15,7 @@ import numpy as np
 from barenet.errors import ModelFileError
 from barenet.files.archive import load_arrays, save_arrays
 from barenet.files.modelfile import build_from_header, file_header, fill_arrays
+from barenet.names import describe_optimizer, describe_setting
 
 
 class Checkpoint:
@@ -25,6 +26,7 @@ class Checkpoint:
 
     def on_epoch_end(self, trainer, epoch, logs):
         save_checkpoint(self.path, trainer)
+        trainer.checkpoint_epochs = trainer.epoch  # what the file holds now, for Ctrl-C's word
 
 
 def _split(prefix, state):
@@ -112,10 +114,49 @@ def restore(path, trainer):
             f"{path}: checkpoint was made with batch_size={state['batch_size']}, "
             f"resuming with {trainer.batch_size} would change the run"
         )
+    _check_same_settings(path, header, saved, net)
     fill_arrays(path, arrays, net.named_arrays(), exact=False)  # the rest is the run's state
     for name, part in _stateful(trainer).items():
         part.set_state(_join(name, state["parts"].get(name, {}), arrays))
     net.rng.bit_generator.state = state["rng"]
     net.history = header.get("history", {})
-    trainer.epoch = state["epochs_done"]
+    trainer.epoch = trainer.checkpoint_epochs = state["epochs_done"]
     trainer.first_epoch = len(net.history.get("train_loss", ())) - trainer.epoch
+    # The run's length may change (train longer); the display says so when it does.
+    trainer.resumed = {"path": path, "epochs_done": trainer.epoch}
+    trainer.resumed["epochs"] = header.get("training", {}).get("epochs")
+
+
+def _check_same_settings(path, header, saved, net):
+    """Refuse to continue with an optimizer, learning rate, penalty, schedule, augmentation or
+    clipping other than the checkpoint's: the model file would record them as if they had been
+    used from the start. The number of epochs may change (a longer run)."""
+    theirs, mine = saved.get_config(), net.get_config()
+    recorded, now = header.get("training"), net.training_info.to_dict()
+    differences = []
+    if theirs["optimizer"] != mine["optimizer"]:
+        before, after = (
+            describe_optimizer(theirs["optimizer"]),
+            describe_optimizer(mine["optimizer"]),
+        )
+        differences.append(f"optimizer {before}, not {after}")
+    for key in ("l2", "l1"):
+        if theirs[key] != mine[key]:
+            differences.append(f"{key} {theirs[key]:g}, not {mine[key]:g}")
+    if recorded is not None:  # checkpoints from before the training record say nothing
+        for key in ("schedule", "augment", "clip_norm", "early_stopping"):
+            if recorded.get(key) != now.get(key):
+                before, after = (_in_words(key, d.get(key)) for d in (recorded, now))
+                differences.append(f"{key.replace('_', ' ')} {before}, not {after}")
+    if differences:
+        raise ModelFileError(
+            f"{path}: the checkpoint's run used {'; '.join(differences)}: resuming would change "
+            "the run while the model file says otherwise; resume with the checkpoint's settings "
+            "or start a new run"
+        )
+
+
+def _in_words(key, value):
+    if value is None:
+        return "none"
+    return describe_setting(value) if key in ("schedule", "augment") else f"{value:g}"

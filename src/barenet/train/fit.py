@@ -39,6 +39,11 @@ def fit(
     """
     epochs = check.positive_int("epochs", epochs)
     batch_size = check.positive_int("batch_size", batch_size)
+    if resume and checkpoint is None:
+        raise check.BarenetError(
+            "resume=True continues from a checkpoint: give checkpoint=PATH as well"
+        )
+    check.warn_if_unscaled(X, "X_train")
     if clip_norm is not None:
         clip_norm = check.positive_float("clip_norm", clip_norm)
     schedule = get_schedule(schedule).start(net.base_learning_rate, epochs)

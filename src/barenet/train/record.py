@@ -15,7 +15,8 @@ class TrainingRecord:
     ``epochs``, ``batch_size``: as asked; ``schedule``, ``augment``: their configs;
     ``clip_norm``; ``early_stopping``: the patience; ``n_train``, ``n_val``: samples seen;
     ``best_epoch`` and ``best_value`` of the figure early stopping ``monitor``-ed (epochs
-    counted from 1); ``dataset``: the data set's name; ``test_accuracy`` on its test split.
+    counted from 1); ``dataset``: the data set's name; ``data``: the path of your own data
+    (a folder, .npz or .csv) when it was trained on that; ``test_accuracy`` on its test split.
     """
 
     epochs: int | None = None
@@ -30,6 +31,7 @@ class TrainingRecord:
     best_epoch: int | None = None
     best_value: float | None = None
     dataset: str | None = None
+    data: str | None = None
     test_accuracy: float | None = None
 
     def to_dict(self):

@@ -2,8 +2,9 @@
 
 One step on a batch ``(X_b, y_b)``: forward pass to the logits, fused softmax-cross-entropy gives
 ``dL/dZ = (P - Y) / B``, backward pass fills the flat gradient buffer, regularisation and clipping
-adjust it, and the optimizer updates the flat parameter buffer. The loop reports to callbacks at
-the end of each epoch; it never prints. Everything random (shuffling, dropout, augmentation) comes
+adjust it, and the optimizer updates the flat parameter buffer. The loop reports to callbacks
+before each epoch, after each batch (the running loss, for a progress bar) and after each epoch;
+it never prints. Everything random (shuffling, dropout, augmentation) comes
 from one generator, so a seed fixes the whole run.
 """
 
@@ -23,8 +24,15 @@ class Trainer:
     ``schedule`` (a started :class:`~barenet.optim.schedules.Schedule`) maps the epoch position (a
     float: 2.5 is half-way through the third epoch) to a learning rate; ``augment(X_batch, rng)``
     returns a new batch; ``callbacks`` receive
-    ``on_train_begin(trainer)``, ``on_epoch_end(trainer, epoch, logs)`` and
-    ``on_train_end(trainer)``, and may set ``trainer.stop_training``.
+    ``on_train_begin(trainer)``, ``on_epoch_begin(trainer, epoch)``,
+    ``on_batch_end(trainer, batch, logs)`` (``logs``: ``batch`` and ``batches`` counted from 1,
+    ``loss``, the mean loss of the epoch's batches so far), ``on_epoch_end(trainer, epoch,
+    logs)`` and ``on_train_end(trainer)``, and may set ``trainer.stop_training``.
+
+    While it runs, ``epochs`` is the length of the run, ``batches_per_epoch`` the batches of one
+    epoch; ``resumed`` is None, or ``{"path", "epochs_done", "epochs"}`` when a checkpoint was
+    continued (``epochs``: the length its run was set for); ``checkpoint_epochs`` counts the
+    epochs the checkpoint file holds (None: none written or restored).
     """
 
     def __init__(
@@ -52,6 +60,9 @@ class Trainer:
         self.epoch = 0  # epochs completed in this call
         self.first_epoch = len(network.history.get("train_loss", ()))  # earlier calls' epochs
         self.checkpoint, self.resume = checkpoint, resume
+        self.resumed = self.checkpoint_epochs = None
+        self.epochs = self.batches_per_epoch = None
+        self._batch_callbacks = []  # those with on_batch_end, found when fit starts
         if checkpoint is not None:  # last, so that it saves what the other callbacks updated
             self.callbacks.append(Checkpoint(checkpoint))
 
@@ -62,23 +73,35 @@ class Trainer:
         Ctrl-C stops after the last complete epoch's checkpoint, raising
         :class:`TrainingInterrupted`.
         """
+        self.epochs, self.batches_per_epoch = epochs, math.ceil(len(X) / self.batch_size)
         if self.resume and self.checkpoint is not None and os.path.exists(self.checkpoint):
             restore(self.checkpoint, self)
+        self._batch_callbacks = [cb for cb in self.callbacks if hasattr(cb, "on_batch_end")]
         self._call("on_train_begin")
         try:
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, once
                 self._run(X, y, X_val, y_val, epochs)
         except KeyboardInterrupt:
-            where = f"; checkpoint: {self.checkpoint}" if self.checkpoint else ""
-            raise TrainingInterrupted(
-                f"training interrupted after {self.epoch} complete epoch(s){where}"
-            ) from None
+            raise TrainingInterrupted(self._interrupted()) from None
         finally:
             self._call("on_train_end")
         return self.network.history
 
+    def _interrupted(self):
+        """What Ctrl-C stopped and, truthfully, what is saved."""
+        done = f"training interrupted after {self.epoch} complete epoch(s)"
+        if self.checkpoint is None:
+            return f"{done}; nothing was saved (no checkpoint was asked for)"
+        if self.checkpoint_epochs is None:
+            return (
+                f"{done}; nothing was saved: {self.checkpoint} is written at the end of each "
+                "epoch and none had ended"
+            )
+        return f"{done}; {self.checkpoint} holds {self.checkpoint_epochs} epoch(s): resume from it"
+
     def _run(self, X, y, X_val, y_val, epochs):
         while self.epoch < epochs and not self.stop_training:
+            self._call("on_epoch_begin", self.epoch)
             logs = self.train_epoch(X, y)
             if X_val is not None:
                 logs.update(self.network.validation_logs(X_val, y_val))
@@ -115,6 +138,11 @@ class Trainer:
             total_loss += loss * len(idx)
             if hits is not None:
                 correct += hits
+            if self._batch_callbacks:
+                seen = min((i + 1) * B, n)
+                batch_logs = {"batch": i + 1, "batches": n_batches, "loss": total_loss / seen}
+                for cb in self._batch_callbacks:
+                    cb.on_batch_end(self, i, batch_logs)
         logs = {"epoch": self.first_epoch + self.epoch + 1, "train_loss": total_loss / n}
         if correct is not None:
             logs["train_accuracy"] = correct / n

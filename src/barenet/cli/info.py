@@ -1,0 +1,59 @@
+"""``barenet info MODEL``: what a saved model is and how it was trained, from its file alone.
+
+:func:`add_commands` registers it on the parser of :mod:`barenet.cli.main`. No data is read:
+the architecture, the parameter count, the training settings and the test accuracy are all in
+the model file's header.
+"""
+
+import json
+
+from barenet import progress
+from barenet.cli.parsing import TRAIN_DEFAULTS, add_command
+from barenet.names import describe_optimizer
+from barenet.network import load_model
+
+
+def add_commands(commands):
+    """Add ``info`` to the subcommands of the ``barenet`` parser."""
+    sub = add_command(
+        commands,
+        info_command,
+        "describe a saved model: layers, parameters, training, test accuracy",
+        "barenet info barenet-model.npz",
+    )
+    sub.add_argument(
+        "model",
+        nargs="?",
+        default=TRAIN_DEFAULTS["output"],
+        help="the model file (default: %(default)s)",
+    )
+    sub.add_argument("--json", action="store_true", help="print one JSON object instead")
+
+
+def info_command(args):
+    """Describe a saved model without any data: its layers with their output shapes and
+    parameter counts, its classes, how it was trained (optimizer, epochs, schedule,
+    augmentation, data) and the test accuracy recorded when it was trained."""
+    net = load_model(args.model)
+    if args.json:
+        record = net.training_info.to_dict()
+        print(
+            json.dumps(
+                {
+                    "model": str(args.model),
+                    "layers": net.describe(),
+                    "input_shape": list(net.input_shape),
+                    "parameters": int(net.n_parameters),
+                    "class_names": list(net.class_names),
+                    "image_shape": list(net.image_shape) if net.image_shape else None,
+                    "optimizer": describe_optimizer(net.get_config()["optimizer"]),
+                    "epochs_trained": len(net.history.get("train_loss", ())),
+                    "training": record,
+                    "test_accuracy": record.get("test_accuracy"),
+                }
+            )
+        )
+        return 0
+    print(f"{args.model}:")
+    print("\n".join([*progress.network_lines(net), *progress.record_lines(net)]))
+    return 0

@@ -1,0 +1,308 @@
+"""Your own data: a folder of pictures sorted by class, an ``.npz`` of arrays, or a CSV file,
+split like the built-in data sets.
+
+``load_own_data(path)`` returns a :class:`~barenet.data.Dataset`, as ``load_dataset`` does:
+
+- a **folder** with one sub-folder of pictures per class (torchvision's ``ImageFolder`` layout:
+  ``shapes/circle/1.png``, ``shapes/square/a.jpg``...): the sub-folder names, sorted, are the
+  class names, and each picture is prepared by :func:`~barenet.data.images.preprocess_image`,
+  the very function ``barenet predict`` and the web page use, to ``image_shape`` (28x28 unless
+  told otherwise), grey, light on dark;
+- an **.npz** file with ``X`` (``(n, height, width)``, ``(n, height, width, 1)`` or
+  ``(n, features)``) and ``y`` (integers or strings), and optionally ``class_names``;
+- a **.csv** file with a header row, a label column (``label`` unless told otherwise) and one
+  numeric column per feature (the layout of Kaggle's MNIST CSV files).
+
+Pixels stored as whole numbers from 0 to 255 (uint8 arrays, CSV files of 8-bit pixels) are
+divided by 255; other values are kept as they are. A stratified test split and validation split
+are held out: each class keeps its share in every part. Labels that are all integers are sorted
+as numbers (``"2"`` before ``"10"``), others as text; the class names are their text.
+"""
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+
+from barenet.data.datasets import Dataset
+from barenet.data.images import preprocess_image
+from barenet.errors import DataError, DataNotFoundError
+
+PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm"}
+DEFAULT_IMAGE_SHAPE = (28, 28)
+_SHOWN_ERRORS = 5  # bad pictures named in one message; the count says how many more
+
+
+def load_own_data(
+    path,
+    image_shape=None,
+    validation=0.1,
+    test=0.2,
+    seed=42,
+    dtype=np.float32,
+    label_column="label",
+):
+    """Load the data at ``path`` (a folder of class sub-folders, an ``.npz``, a ``.csv``) and
+    split it: a :class:`~barenet.data.Dataset` named after the folder or file.
+
+    ``image_shape`` ``(height, width)``: the size pictures of a folder are prepared to (default
+    28x28); for arrays, the shape of a flat row (default: their own image shape, or square when
+    the number of features is a square). ``test`` and ``validation`` are the fractions (in
+    [0, 1)) or counts (integers) of the samples held out, per class in proportion, drawn with
+    ``seed``: the test part first, so the test split does not depend on ``validation``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataNotFoundError(f"{path}: no such file or folder")
+    if path.is_dir():
+        X, y, class_names = _read_folder(path, image_shape or DEFAULT_IMAGE_SHAPE)
+        shape = tuple(image_shape or DEFAULT_IMAGE_SHAPE)
+    else:
+        X, raw_labels, shape, class_names = _read_file(path, label_column)
+        y, class_names = _encode(raw_labels, class_names, path)
+        shape = _shape_of(X, image_shape or shape, path)
+        X = _scaled(X.reshape(len(X), -1))
+    if len(class_names) < 2:
+        raise DataError(f"{path}: found {len(class_names)} class, a classifier needs at least 2")
+    parts = stratified_split(y, validation, test, seed)
+    X = np.ascontiguousarray(X, dtype=dtype)
+    train, val, held_out = parts
+    return Dataset(
+        path.stem if path.is_file() else path.resolve().name,
+        X[train],
+        X[val],
+        X[held_out],
+        y[train].astype(np.int64),
+        y[val].astype(np.int64),
+        y[held_out].astype(np.int64),
+        class_names=tuple(class_names),
+        image_shape=None if shape is None else tuple(shape),
+    )
+
+
+# -- folders of pictures ------------------------------------------------------------------------
+
+
+def _class_folders(path):
+    """``{class name: sorted picture paths}`` of the sub-folders of ``path``."""
+    folders = {}
+    for sub in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        pictures = sorted(
+            p
+            for p in sub.rglob("*")
+            if p.suffix.lower() in PICTURE_SUFFIXES and not p.name.startswith(".") and p.is_file()
+        )
+        folders[sub.name] = pictures
+    return folders
+
+
+def _read_folder(path, shape):
+    """Every picture prepared to ``shape``: ``(X (n, h*w), y (n,), class names)``."""
+    folders = _class_folders(path)
+    if not folders:
+        raise DataError(
+            f"{path}: no sub-folders; put the pictures of each class in a folder of its own "
+            f"({path}/cat/1.png, {path}/dog/2.png...)"
+        )
+    empty = [name for name, pictures in folders.items() if not pictures]
+    if empty:
+        raise DataError(
+            f"{path}: no pictures in {', '.join(empty)} (looked for "
+            f"{', '.join(sorted(PICTURE_SUFFIXES))})"
+        )
+    rows, labels, errors = [], [], []
+    for k, pictures in enumerate(folders.values()):
+        for picture in pictures:
+            try:
+                rows.append(preprocess_image(picture, shape))
+                labels.append(k)
+            except DataError as exc:  # named by its file, which some messages leave out
+                message = str(exc)
+                errors.append(message if str(picture) in message else f"{picture}: {message}")
+    if errors:
+        more = len(errors) - _SHOWN_ERRORS
+        raise DataError(
+            f"{path}: {len(errors)} picture(s) cannot be used: "
+            + "; ".join(errors[:_SHOWN_ERRORS])
+            + (f"; and {more} more" if more > 0 else "")
+            + ". Remove or fix them."
+        )
+    return np.stack(rows), np.array(labels, dtype=np.int64), list(folders)
+
+
+# -- files of arrays ----------------------------------------------------------------------------
+
+
+def _read_file(path, label_column):
+    """``(X, labels, image shape or None, class names or None)`` of an .npz or .csv file."""
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        return _read_npz(path)
+    if suffix == ".csv":
+        X, labels = _read_csv(path, label_column)
+        return X, labels, None, None
+    raise DataError(f"{path}: expected a folder of class sub-folders, an .npz file or a .csv file")
+
+
+def _read_npz(path):
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable .npz file: {exc}") from None
+    missing = [name for name in ("X", "y") if name not in arrays]
+    if missing:
+        raise DataError(
+            f"{path}: expected arrays X and y, missing {', '.join(missing)} "
+            f"(it holds {', '.join(sorted(arrays)) or 'nothing'})"
+        )
+    X, y = arrays["X"], arrays["y"]
+    if X.ndim == 4 and X.shape[-1] == 1:
+        X = X[..., 0]
+    if X.ndim not in (2, 3) or len(X) == 0:
+        raise DataError(
+            f"{path}: X must be (n, height, width) or (n, features), got shape {X.shape}"
+        )
+    if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise DataError(f"{path}: X must hold numbers, got dtype {X.dtype}")
+    if y.ndim != 1 or len(y) != len(X):
+        raise DataError(f"{path}: y must hold one label per row of X ({len(X)}), got {y.shape}")
+    shape = X.shape[1:] if X.ndim == 3 else None
+    names = [str(n) for n in arrays["class_names"]] if "class_names" in arrays else None
+    return X, y, shape, names
+
+
+def _read_csv(path, label_column):
+    with open(path, newline="", encoding="utf-8-sig") as file:
+        reader = csv.reader(file)
+        header = next(reader, None)
+        if not header:
+            raise DataError(f"{path}: empty CSV file; expected a header row and one row a sample")
+        header = [name.strip() for name in header]
+        if label_column not in header:
+            raise DataError(
+                f"{path}: no column {label_column!r} for the labels; the columns are "
+                f"{', '.join(header[:8])}{'...' if len(header) > 8 else ''}"
+            )
+        where = header.index(label_column)
+        labels, rows = [], []
+        for number, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise DataError(
+                    f"{path}, line {number}: {len(row)} values, the header names {len(header)}"
+                )
+            labels.append(row[where].strip())
+            try:
+                rows.append([float(v) for i, v in enumerate(row) if i != where])
+            except ValueError as exc:
+                raise DataError(f"{path}, line {number}: {exc}") from None
+    if not rows:
+        raise DataError(f"{path}: no rows of data under the header")
+    return np.array(rows), np.array(labels)
+
+
+def _encode(labels, class_names, path):
+    """Class indices from any labels, and the name of each class."""
+    labels = np.asarray(labels)
+    if class_names is not None:
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise DataError(f"{path}: with class_names, y must hold integer class indices")
+        if len(labels) and (labels.min() < 0 or labels.max() >= len(class_names)):
+            raise DataError(
+                f"{path}: y has labels from {labels.min()} to {labels.max()} for "
+                f"{len(class_names)} class names"
+            )
+        return labels.astype(np.int64), class_names
+    text = labels.astype(str)
+    values = sorted(set(text.tolist()))
+    try:
+        values.sort(key=lambda v: float(v))
+        values = [_number_text(v) for v in values]
+        text = np.array([_number_text(v) for v in text.tolist()])
+    except ValueError:
+        pass  # labels that are words sort as text
+    index = {name: k for k, name in enumerate(values)}
+    return np.array([index[v] for v in text.tolist()], dtype=np.int64), values
+
+
+def _number_text(text):
+    """``"3.0"`` and ``"3"`` both as ``"3"``; other numbers as written."""
+    value = float(text)
+    return str(int(value)) if value.is_integer() else text
+
+
+def _shape_of(X, shape, path):
+    """The image shape of a row of ``X``, or None when its features are no image."""
+    n_features = math.prod(X.shape[1:])
+    if shape is None:
+        side = math.isqrt(n_features)
+        return (side, side) if side * side == n_features else None
+    shape = tuple(int(s) for s in shape)
+    if math.prod(shape) != n_features:
+        raise DataError(f"{path}: image shape {shape} does not hold {n_features} features a row")
+    return shape
+
+
+def _scaled(X):
+    """8-bit pixels (whole numbers 0-255, at least one above 1) divided by 255; others as given."""
+    if X.dtype == bool:
+        return X.astype(np.float32)
+    low, high = X.min(), X.max()
+    whole = np.issubdtype(X.dtype, np.integer) or bool(np.all(X == np.round(X)))
+    if whole and low >= 0 and 1 < high <= 255:
+        return X.astype(np.float32) / np.float32(255)
+    return X
+
+
+# -- the split ----------------------------------------------------------------------------------
+
+
+def stratified_split(y, validation=0.1, test=0.2, seed=42):
+    """``(train, validation, test)`` index arrays over the labels ``y``, each class in the same
+    proportion in every part (the counts rounded by largest remainder, so the totals are exact).
+
+    ``test`` and ``validation`` are fractions in [0, 1) or counts; the test part is drawn first
+    from each class's shuffled samples, then the validation part from the rest.
+    """
+    y = np.asarray(y)
+    rng = np.random.default_rng(seed)
+    classes = np.unique(y)
+    shuffled = {c: rng.permutation(np.flatnonzero(y == c)) for c in classes}
+    counts = np.array([len(shuffled[c]) for c in classes])
+    n_test = _allocate(counts, _amount("test", test, len(y)))
+    n_val = _allocate(counts - n_test, _amount("validation", validation, len(y) - n_test.sum()))
+    train, val, held_out = [], [], []
+    for c, t, v in zip(classes, n_test, n_val, strict=True):
+        order = shuffled[c]
+        held_out.append(order[:t])
+        val.append(order[t : t + v])
+        train.append(order[t + v :])
+    parts = [np.sort(np.concatenate(p)) for p in (train, val, held_out)]
+    if len(parts[0]) == 0:
+        raise DataError(f"no samples left for training out of {len(y)}: hold out fewer")
+    return tuple(parts)
+
+
+def _amount(what, value, n):
+    """A count of samples from a fraction in [0, 1) or a count in [0, n)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        if not 0 <= value < n:
+            raise DataError(f"{what} must be from 0 to {n - 1} samples, got {value}")
+        return int(value)
+    if not isinstance(value, float) or not 0 <= value < 1:
+        raise DataError(f"{what} must be a fraction in [0, 1) or a count, got {value!r}")
+    return round(value * n)
+
+
+def _allocate(counts, total):
+    """``total`` shared among classes in proportion to ``counts`` (largest remainder)."""
+    if counts.sum() == 0 or total == 0:
+        return np.zeros_like(counts)
+    quotas = counts * (total / counts.sum())
+    shares = np.floor(quotas).astype(int)
+    for k in np.argsort(-(quotas - shares), kind="stable")[: total - shares.sum()]:
+        shares[k] += 1
+    return np.minimum(shares, counts)
