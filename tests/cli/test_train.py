@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import barenet.cli.train
 from barenet import NeuralNetwork, load_model
 from barenet.cli.main import build_parser
@@ -51,6 +53,22 @@ def test_build_network_uses_every_option():
     assert net.describe() == (
         "dense20 batchnorm tanh dropout0.2 dense10 batchnorm tanh dropout0.2 dense10"
     )
+
+
+@pytest.mark.parametrize(
+    "options, rate",
+    [
+        ("--optimizer adam", 0.001),  # Adam's own rate, not the recipe's 0.1 for Nesterov
+        ("--optimizer sgd", 0.01),
+        ("--optimizer nesterov", 0.1),  # the recipe's optimizer keeps the recipe's rate
+        ("--optimizer adam --lr 0.02", 0.02),
+        ("--model cnn --optimizer rmsprop", 0.001),
+        ("--model cnn", 0.05),
+    ],
+)
+def test_an_optimizer_named_without_lr_runs_at_its_own_default_rate(options, rate):
+    args = build_parser().parse_args(["train", *options.split()])
+    assert build_network(args).learning_rate == rate
 
 
 def test_train_help_shows_the_defaults(capsys):

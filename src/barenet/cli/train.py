@@ -86,6 +86,12 @@ def build_network(args, data=None):
     apply_preset(args)
     settings = {name: getattr(args, name) for name in NETWORK_OPTIONS}
     settings["learning_rate"] = args.learning_rate
+    given = getattr(args, "given", ())
+    recipe = MODEL_PRESETS[args.model].get("optimizer", TRAIN_DEFAULTS["optimizer"])
+    if "learning_rate" not in given and args.optimizer != recipe:
+        # The default --lr belongs to the recipe's optimizer (or the --model preset's); another
+        # optimizer, named without --lr, runs at its own default rate (Adam 0.001, SGD 0.01).
+        settings["learning_rate"] = None
     if args.momentum is not None:
         settings["optimizer"] = {"name": args.optimizer, "momentum": args.momentum}
     if args.layers:
