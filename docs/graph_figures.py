@@ -222,3 +222,24 @@ def chain_rule():
         va="center",
     )
     return save(fig, "chain-rule.png")
+
+
+def learning_slowdown():
+    """One sigmoid neuron, input 1, target 0, from w = b = 2: its output per epoch of gradient
+    descent at 0.15, with a squared error and with cross-entropy (Nielsen, chapter 3)."""
+    fig = figure(7.0, 3.2)
+    ax = fig.subplots()
+    for loss, color in (("squared error", RED), ("cross-entropy", BLUE)):
+        w = b = 2.0
+        outputs = []
+        for _ in range(301):
+            a = sigmoid(w + b)
+            outputs.append(a)
+            dz = a * a * (1 - a) if loss == "squared error" else a
+            w, b = w - 0.15 * dz, b - 0.15 * dz
+        ax.plot(outputs, color=color, label=loss)
+    ax.set(xlabel="epoch", ylabel="output a (target 0)", ylim=(0, 1))
+    ax.set_title("The learning slowdown: a confidently wrong neuron")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return save(fig, "learning-slowdown.png")

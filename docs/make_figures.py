@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from figure_common import BLUE, GREEN, IMG, ORANGE, PURPLE, RED, figure, mnist, save, shrink
-from graph_figures import chain_rule, neuron_graph, tiny_network_graph
+from graph_figures import chain_rule, learning_slowdown, neuron_graph, tiny_network_graph
 from toolkit_figures import augmentation, batch_norm, clipping, dropout, early_stopping, schedules
 
 import barenet
@@ -148,6 +148,7 @@ FIGURES = {
     "neuron": neuron_graph,
     "tiny_network": tiny_network_graph,
     "chain_rule": chain_rule,
+    "slowdown": learning_slowdown,
     "initialisation": initialisation,
     "optimizers": optimizer_paths,
     "dropout": dropout,
