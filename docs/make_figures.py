@@ -8,7 +8,8 @@ Run from anywhere, with MNIST available (``BARENET_DATA``)::
 The trainings are small (a few thousand images, a few epochs) so that the whole script takes
 about a minute on one core. Every figure is seeded, so a rerun draws the same pictures. The
 PNGs are written at 90 dpi and, for the study figures that barenet draws at its own size,
-scaled down and reduced to 256 colours so that each file stays under 100 KB.
+scaled down and reduced to 256 colours so that each file stays small (the two-network
+dynamics figure, the largest, is about 125 KB).
 """
 
 import sys
