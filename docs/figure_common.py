@@ -1,5 +1,5 @@
 """What the figure scripts of the documentation share: where the PNGs go, their size and
-palette, a blank figure, saving (scaled down and with 256 colours, under 100 KB each) and the
+palette, a blank figure, saving (scaled down and with 256 colours, at most about 125 KB) and the
 MNIST data, read once."""
 
 from pathlib import Path

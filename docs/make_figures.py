@@ -8,7 +8,8 @@ Run from anywhere, with MNIST available (``BARENET_DATA``)::
 The trainings are small (a few thousand images, a few epochs) so that the whole script takes
 about a minute on one core. Every figure is seeded, so a rerun draws the same pictures. The
 PNGs are written at 90 dpi and, for the study figures that barenet draws at its own size,
-scaled down and reduced to 256 colours so that each file stays under 100 KB.
+scaled down and reduced to 256 colours so that each file stays small (the two-network
+dynamics figure, the largest, is about 125 KB).
 """
 
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from figure_common import BLUE, GREEN, IMG, ORANGE, PURPLE, RED, figure, mnist, save, shrink
+from graph_figures import chain_rule, learning_slowdown, neuron_graph, tiny_network_graph
 from toolkit_figures import augmentation, batch_norm, clipping, dropout, early_stopping, schedules
 
 import barenet
@@ -144,6 +146,10 @@ def _keep(path, name):
 
 
 FIGURES = {
+    "neuron": neuron_graph,
+    "tiny_network": tiny_network_graph,
+    "chain_rule": chain_rule,
+    "slowdown": learning_slowdown,
     "initialisation": initialisation,
     "optimizers": optimizer_paths,
     "dropout": dropout,

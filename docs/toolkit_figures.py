@@ -5,7 +5,7 @@ import numpy as np
 from figure_common import BLUE, GREEN, ORANGE, PURPLE, RED, figure, mnist, save
 
 from barenet import NeuralNetwork
-from barenet.nn.layers import Activation
+from barenet.nn.activations import Activation
 from barenet.optim.schedules import get_schedule
 from barenet.train.augment import get_augmentation
 from barenet.train.callbacks import EarlyStopping

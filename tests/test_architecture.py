@@ -20,7 +20,7 @@ FLOORS = [
     ("parts", ["nn", "optim"]),
     ("loop", ["train"]),
     ("model", ["network", "anatomy", "prediction"]),
-    ("studies", ["experiments", "viz"]),
+    ("studies", ["experiments", "viz", "exercises"]),
     ("faces", ["cli", "serve", "sklearn", "__init__", "__main__"]),
 ]
 RANK = {prefix: rank for rank, (_, prefixes) in enumerate(FLOORS) for prefix in prefixes}

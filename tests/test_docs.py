@@ -7,6 +7,12 @@ page's lines. Blocks that only include barenet's source (``--8<--`` lines) are n
 
 ```bash blocks are not run, but every ``barenet ...`` command in them must parse with the real
 command-line parser, so the pages cannot show an option that does not exist.
+
+The built site is opened from disk in headless Chromium (when Playwright and Debian's Chromium
+are there): no display formula may scroll or clip, no code block may run past the column at
+1,280 pixels, and the search must answer without a server. The pages keep one notation (the
+one-hot labels are T, a finite difference steps by h = 1e-5), and every How-it-works page has
+exercises with their solutions.
 """
 
 import argparse
@@ -186,32 +192,172 @@ DOCS_MODULES = ("mkdocs", "material", "mkdocstrings", "mkdocstrings_handlers.pyt
 DOCS_MODULES += ("latex2mathml",)
 
 
-def test_site_builds_strictly(tmp_path):
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The site, built once with ``mkdocs build --strict``: ``(folder, result)``."""
     missing = [name for name in DOCS_MODULES if importlib.util.find_spec(name) is None]
     if missing:
         message = f"documentation tools missing ({missing}): pip install -e '.[docs]'"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    site = tmp_path / "site"
+    folder = tmp_path_factory.mktemp("docs") / "site"
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(folder)],
         cwd=ROOT,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
         capture_output=True,
         text=True,
         timeout=300,
     )
+    return folder, result
+
+
+def test_site_builds_strictly(site):
+    site, result = site
     assert result.returncode == 0, result.stderr
     pages = {p: p.read_text(encoding="utf-8") for p in site.rglob("*.html")}
     assert len(pages) >= len(PAGES)
     for path, text in pages.items():
         assert "--8<--" not in text, f"{path}: a snippet was not included"
         assert "\\(" not in text and "\\[" not in text, f"{path}: a formula was left as LaTeX"
-    backprop = pages[site / "how-it-works" / "backpropagation" / "index.html"]
+    # Pages are files, so that the site opened from disk follows its own links.
+    backprop = pages[site / "how-it-works" / "backpropagation.html"]
     assert "<math" in backprop
     text = html.unescape(re.sub(r"<[^>]+>", "", backprop))  # the code, without highlighting
     assert "np.matmul(self.X.T, dY, out=self.dW)" in text  # included from barenet/layers.py
+    for path, text in pages.items():
+        links = re.findall(r'href="([^"#:?]+)(?:#[^"]*)?"', text)
+        folders = [link for link in links if link.endswith("/") and "://" not in link]
+        assert not folders, f"{path}: links to folders, which a browser on disk cannot open"
+        assert "unpkg.com" not in text and "cdn." not in text, f"{path}: needs the network"
+    reference = pages[site / "reference" / "network.html"]
+    assert re.search(r"doc-signature.*?input_size.*?\n.*?hidden_sizes", reference, re.S), (
+        "API signatures are not formatted on several lines (ruff, in the docs extra)"
+    )
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+MEASURE = """() => {
+  const column = document.querySelector('.md-content__inner').getBoundingClientRect();
+  const formulas = [...document.querySelectorAll('div.arithmatex')];
+  const code = [...document.querySelectorAll('pre')].filter(el => el.offsetWidth > 0);
+  const text = el => el.textContent.trim().slice(0, 60);
+  return {
+    formulas: formulas.length,
+    scrolling: formulas.filter(el => el.scrollWidth > el.clientWidth
+                                     || el.scrollHeight > el.clientHeight).map(text),
+    code: code.length,
+    past_column: code.filter(el => el.getBoundingClientRect().right > column.right + 1
+                                   || el.scrollWidth > el.clientWidth + 1
+                                   || (el.querySelector('code') || el).scrollWidth
+                                      > (el.querySelector('code') || el).clientWidth + 1).map(text),
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("no Chromium at /usr/bin/chromium")
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def test_formulas_and_code_fit_the_column_in_chromium(site, chromium):
+    folder, result = site
+    assert result.returncode == 0, result.stderr
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    formulas, blocks, failures = 0, 0, []
+    for path in sorted(folder.rglob("*.html")):
+        if "assets" in path.parts or path.name == "404.html":
+            continue
+        page.goto(path.as_uri())
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+        found = page.evaluate(MEASURE)
+        formulas, blocks = formulas + found["formulas"], blocks + found["code"]
+        name = path.relative_to(folder)
+        failures += [f"{name}: formula scrolls or clips: {f}" for f in found["scrolling"]]
+        failures += [f"{name}: code runs past the column: {c}" for c in found["past_column"]]
+    page.close()
+    assert formulas > 50 and blocks > 100  # the measure saw the pages
+    assert not failures, "\n".join(failures)
+
+
+def test_search_works_in_the_site_opened_from_disk(site, chromium):
+    folder, result = site
+    assert result.returncode == 0, result.stderr
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.goto((folder / "how-it-works" / "backpropagation.html").as_uri())
+    page.keyboard.press("s")  # Material's shortcut to the search box
+    page.keyboard.type("dropout")
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(timeout=10_000)
+    assert results.count() > 0
+    page.close()
+
+
+# -- one notation, and a course a teacher can hand out ------------------------------------------
+
+HOW_IT_WORKS = sorted((DOCS / "how-it-works").glob("*.md"))
+NOTEBOOK_FILES = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _sources():
+    """``(name, text)`` of every page and of every notebook's cells."""
+    for page in PAGES:
+        yield str(page.relative_to(ROOT)), page.read_text(encoding="utf-8")
+    for path in NOTEBOOK_FILES:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        yield path.name, "\n".join("".join(cell["source"]) for cell in cells)
+
+
+def test_every_how_it_works_page_has_exercises_with_solutions():
+    for page in HOW_IT_WORKS:
+        if page.name == "notation.md":  # a reference page: its glossary is the exercise's key
+            continue
+        text = page.read_text(encoding="utf-8")
+        questions = re.findall(r'^\?\?\? question "', text, flags=re.M)
+        solutions = re.findall(r'^\?\?\? success "Solution"', text, flags=re.M)
+        assert "## Exercises" in text, f"{page.name}: no exercises"
+        assert len(questions) >= 3 and len(questions) == len(solutions), page.name
+
+
+def test_one_notation_everywhere():
+    for name, text in _sources():
+        # Finite differences: the step is h = 1e-5 on every page and in every notebook.
+        steps = re.findall(r"/ \(2 \* (\w+)\)", text)
+        assert all(step == "h" for step in steps), f"{name}: finite-difference step {steps}"
+        assert not re.search(r"\bh = 1e-(?!5\b)", text), f"{name}: a step other than 1e-5"
+        # One-hot labels are T; Y is a layer's output.
+        assert "Y = np.eye(" not in text, f"{name}: one-hot labels named Y (they are T)"
+        assert not re.search(r"\(P - Y\)", text), f"{name}: P - Y (the one-hot labels are T)"
+        # The penalties are lambda_2 and lambda_1, never l_2.
+        assert "l_2" not in text and "l_1" not in text, f"{name}: l_2 (write \\lambda_2)"
+    notation = (DOCS / "how-it-works" / "notation.md").read_text(encoding="utf-8")
+    for symbol in (r"\(T\)", r"\(Y\)", r"\(L\)", r"\(D\)", r"\(\lambda_2,\ \lambda_1\)", r"\(h\)"):
+        assert symbol in notation, f"the notation page does not define {symbol}"
+
+
+def test_pages_name_no_developers_folder():
+    for name, text in _sources():
+        assert "shared/data" not in text, f"{name}: a path only barenet's developers have"
+
+
+def test_the_docs_extra_holds_what_the_pages_import():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11 and later
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    names = {re.split(r"[<>=~\[ ]", requirement)[0] for requirement in extra["docs"]}
+    imports = set()
+    for page in PYTHON_PAGES:
+        for block in code_blocks(page):
+            imports |= set(re.findall(r"^\s*(?:from|import) (\w+)", block.source, flags=re.M))
+    if "sklearn" in imports:
+        assert "scikit-learn" in names
+    assert "ruff" in names or "black" in names  # mkdocstrings formats the signatures with it
 
 
 def test_the_reference_describes_every_constructor_argument():

@@ -210,9 +210,9 @@ def test_confident_mistakes_grid_and_the_no_mistake_case(tmp_path):
 
 def test_first_layer_weights_from_a_network_or_a_matrix(tmp_path):
     net = NeuralNetwork(784, [64, 10], 10, seed=0)
-    assert size(weights.plot_first_layer_weights(net, tmp_path / "w.png")) == (960, 1032)
+    assert size(weights.plot_first_layer_weights(net, tmp_path / "w.png")) == (1056, 1032)
     path = weights.plot_first_layer_weights(RNG.random((784, 9)), tmp_path / "w9.png")
-    assert size(path) == (360, 432)
+    assert size(path) == (456, 432)
     with pytest.raises(BarenetError, match="90 first-layer inputs are not a square image"):
         weights.plot_first_layer_weights(RNG.random((90, 9)), tmp_path / "bad.png")
     with pytest.raises(BarenetError, match=r"= 90 first-layer inputs, got \(9, 9\)"):
@@ -221,8 +221,9 @@ def test_first_layer_weights_from_a_network_or_a_matrix(tmp_path):
 
 def test_first_layer_weights_of_an_8x8_network_are_8x8_images(tmp_path, drawn):
     net = NeuralNetwork(64, [16], 10, seed=0)
-    assert size(weights.plot_first_layer_weights(net, tmp_path / "w.png")) == (480, 552)
-    images = [ax.get_images()[0].get_array() for ax in drawn[0].axes]
+    assert size(weights.plot_first_layer_weights(net, tmp_path / "w.png")) == (576, 552)
+    tiles = drawn[0].axes[:-1]  # the last axes is the colour bar
+    images = [ax.get_images()[0].get_array() for ax in tiles]
     assert len(images) == 16 and all(image.shape == (8, 8) for image in images)
     np.testing.assert_allclose(images[3], net.named_arrays()["layers.0.W"][:, 3].reshape(8, 8))
 
@@ -367,7 +368,39 @@ def test_first_layer_weights_need_a_first_dense_layer_on_the_pixels(tmp_path, dr
     assert weights.first_layer_weights(small_cnn()) is None
     flat_first = small_cnn("flatten dense9 relu")  # Flatten then Dense: weights per pixel
     weights.plot_first_layer_weights(flat_first, tmp_path / "w.png")
-    assert len(drawn[0].axes) == 9
+    assert len(drawn[0].axes) == 9 + 1  # nine tiles and the colour bar
     np.testing.assert_allclose(
         drawn[0].axes[2].get_images()[0].get_array(), flat_first.layers[1].W[:, 2].reshape(28, 28)
     )
+
+
+# -- honest scales: what a reader compares by eye -------------------------------------------------
+
+
+def test_per_class_bars_start_at_zero_and_say_their_values(tmp_path, drawn):
+    y_true = np.repeat(np.arange(10), 20)
+    y_pred = y_true.copy()
+    y_pred[:2] = 1  # class 0's recall is 90%, the others 100%
+    plots.plot_per_class_metrics(y_true, y_pred, tmp_path / "p.png")
+    (ax,) = drawn[-1].axes
+    assert ax.get_ylim()[0] == 0  # a bar's length is its value: 90% is 90% of 100%
+    labels = [text.get_text() for text in ax.texts]
+    assert "90" in labels and labels.count("100") >= 18
+
+
+def test_confusion_matrix_has_a_labelled_colour_bar_with_its_power_scale(tmp_path, drawn):
+    y = np.arange(50) % 5
+    plots.plot_confusion_matrix(y, y, tmp_path / "c.png")
+    matrix, bar = drawn[-1].axes
+    assert "power scale" in bar.get_ylabel()
+    assert tick_names(bar.yaxis) == ["0%", "1%", "5%", "20%", "50%", "100%"]
+
+
+def test_first_layer_weight_tiles_share_one_symmetric_scale_and_a_colour_bar(tmp_path, drawn):
+    W = RNG.normal(size=(784, 4))
+    W[:, 0] *= 10  # one unit with large weights: the others must look fainter, not the same
+    weights.plot_first_layer_weights(W, tmp_path / "w.png", n=4)
+    fig = drawn[-1]
+    limits = {image.get_clim() for ax in fig.axes for image in ax.get_images()}
+    assert limits == {(-np.abs(W).max(), np.abs(W).max())}
+    assert fig.axes[-1].get_ylabel() == "weight"  # the colour bar

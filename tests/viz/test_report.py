@@ -50,6 +50,8 @@ def test_model_report_holds_the_key_numbers_and_six_figures(tmp_path):
     assert f"<dt>test accuracy</dt><dd>{accuracy:.2%} of 50 images</dd>" in text
     assert "<dt>parameters</dt><dd>12,730</dd>" in text
     assert "<dt>epochs</dt><dd>2</dd>" in text
+    optimizer = "<dt>optimizer</dt><dd>SGD, learning rate 0.01</dd>"  # in words, from names
+    assert optimizer in text
     assert len(EMBEDDED.findall(text)) == 6  # history, confusion, per class, grid, mistakes, W
 
 
@@ -129,3 +131,14 @@ def test_a_stack_whose_first_layer_is_no_dense_on_the_pixels_gets_no_weight_imag
     text = model_report(net, tmp_path / "bn.html", X, y).read_text(encoding="utf-8")
     alts = re.findall(r'<img alt="([^"]*)"', text)
     assert alts == ["confusion matrix", "per class", "predictions", "mistakes"]
+
+
+def test_model_report_states_the_settings_in_words(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.random((120, 784)).astype(np.float32), np.arange(120) % 10
+    net = NeuralNetwork(784, [8], 10, 0.05, optimizer="nesterov", seed=0)
+    net.train(X[:100], y[:100], epochs=1, verbose=False, schedule="cosine", augment="shift")
+    text = model_report(net, tmp_path / "m.html", X[100:], y[100:]).read_text(encoding="utf-8")
+    assert "<dd>SGD with Nesterov momentum 0.9, learning rate 0.05</dd>" in text
+    assert "<dt>schedule</dt><dd>cosine (down to 0)</dd>" in text
+    assert "<dt>augment</dt><dd>shift" in text and "{" not in text.split("<body>")[1][:4000]

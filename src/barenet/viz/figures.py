@@ -92,6 +92,18 @@ def _colors(n, cmap="viridis"):
     return colormaps[cmap](np.linspace(0.05, 0.85, max(n, 1)))
 
 
+# Okabe and Ito's palette: eight colours told apart with every common colour-vision deficiency
+# (and in greyscale, with the markers); beyond eight, a colour map takes over.
+SAFE_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
+SAFE_COLORS += ("#F0E442",)
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def _distinct(n):
+    """``n`` colours that stay distinct for colour-blind readers (Okabe-Ito up to eight)."""
+    return list(SAFE_COLORS[:n]) if n <= len(SAFE_COLORS) else list(_colors(n))
+
+
 def _mean_curve(ax, curves, color, runs, scale=100):
     """Mean of equal-length per-epoch ``curves`` (shortest length), with a band of one std."""
     length = min(len(c) for c in curves)
@@ -108,8 +120,10 @@ def _mean_curve(ax, curves, color, runs, scale=100):
 
 def plot_learning_rates(rows, path):
     """The learning-rate grid: per optimizer, validation accuracy per epoch for each rate
-    (dashed: diverged), and a last panel of best validation accuracy against the rate.
-    5 x 4.8 inches per panel."""
+    (dashed: diverged), one colour-blind-safe colour per rate and bands kept within 0-100%;
+    and a last panel of the *final* epoch's validation accuracy against the rate, where a rate
+    that diverged in any run is marked with a cross (the best epoch would hide a rate that
+    learned, then blew up). 5 x 4.8 inches per panel."""
     rows = _ok(rows)
     optimizers = list(dict.fromkeys(row["optimizer"] for row in rows))
     fig = _figure(5 * (len(optimizers) + 1), 4.8)
@@ -117,7 +131,7 @@ def plot_learning_rates(rows, path):
     for ax, optimizer in zip(axes, optimizers):
         mine = [row for row in rows if row["optimizer"] == optimizer]
         rates = sorted({row["learning_rate"] for row in mine})
-        for color, rate in zip(_colors(len(rates), "plasma"), rates):
+        for color, rate in zip(_distinct(len(rates)), rates):
             runs = [
                 r for r in mine if r["learning_rate"] == rate and r["history"].get("val_accuracy")
             ]
@@ -130,47 +144,90 @@ def plot_learning_rates(rows, path):
             xlabel="epoch",
             ylabel="validation accuracy (%)",
             title=f"{optimizer}: validation accuracy per rate",
+            ylim=(0, 100.5),
         )
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    summary = summarize(rows, ["optimizer", "learning_rate"], ["best_val_accuracy"])
-    for optimizer in optimizers:
-        mine = [
-            s
-            for s in summary
-            if s["optimizer"] == optimizer and s["best_val_accuracy_mean"] is not None
-        ]
-        mine.sort(key=lambda s: s["learning_rate"])
-        axes[-1].errorbar(
-            [s["learning_rate"] for s in mine],
-            [s["best_val_accuracy_mean"] * 100 for s in mine],
-            yerr=[s["best_val_accuracy_std"] * 100 for s in mine],
-            fmt="o-",
-            capsize=3,
-            label=optimizer,
-        )
-    axes[-1].set(xscale="log", xlabel="learning rate (log scale)")
-    axes[-1].set(ylabel="best validation accuracy (%)", title="Best accuracy against the rate")
+    rows = [{**row, "final_val_accuracy": _final_accuracy(row)} for row in rows]
+    summary = summarize(rows, ["optimizer", "learning_rate"], ["final_val_accuracy", "diverged"])
+    for color, optimizer in zip(_distinct(len(optimizers)), optimizers):
+        _final_accuracy_line(axes[-1], summary, optimizer, color)
+    axes[-1].set(xscale="log", xlabel="learning rate (log scale)", ylim=(0, 100.5))
+    axes[-1].set(
+        ylabel="validation accuracy, last epoch (%)", title="Accuracy at the end of training"
+    )
     axes[-1].grid(alpha=0.3)
-    axes[-1].legend()
-    diverged = "; dashed: the loss diverged" if any(r["diverged"] for r in rows) else ""
+    axes[-1].legend(fontsize=8)
+    diverged = "; dashed: the loss diverged" if any(r.get("diverged") for r in rows) else ""
     fig.suptitle(f"Learning rates ({_seeds(summary)}{diverged})")
     return _save(fig, path)
 
 
+def _final_accuracy(row):
+    """The validation accuracy of a run's last epoch (from its history when not recorded)."""
+    if row.get("final_val_accuracy") is not None:
+        return row["final_val_accuracy"]
+    val = row.get("history", {}).get("val_accuracy")
+    return val[-1] if val else None
+
+
+def _final_accuracy_line(ax, summary, optimizer, color):
+    """One optimizer's last-epoch accuracy against the rate, mean ± std kept within 0-100%;
+    rates that diverged in any run get a cross."""
+    mine = [s for s in summary if s["optimizer"] == optimizer]
+    mine = sorted(
+        (s for s in mine if s["final_val_accuracy_mean"] is not None),
+        key=lambda s: s["learning_rate"],
+    )
+    if not mine:
+        return
+    x = np.array([s["learning_rate"] for s in mine])
+    y = np.array([s["final_val_accuracy_mean"] for s in mine]) * 100
+    std = np.array([s["final_val_accuracy_std"] or 0.0 for s in mine]) * 100
+    errors = [np.minimum(std, y), np.minimum(std, 100 - y)]  # the bars stop at 0% and 100%
+    ax.errorbar(x, y, yerr=errors, fmt="o-", color=color, capsize=3, label=optimizer)
+    bad = np.array([bool(s["diverged_mean"]) for s in mine])
+    if bad.any():
+        ax.plot(x[bad], y[bad], "x", color="black", ms=10, mew=2, label=f"{optimizer}: diverged")
+
+
+RANGE_WINDOW = 15  # batches in the centred moving average of the range test's figure
+
+
+def centred_average(values, window=RANGE_WINDOW):
+    """The mean of each value's neighbours, ``window // 2`` on either side (fewer at the ends):
+    a smoothing without lag, unlike an exponential average, which trails the raw values by about
+    ``1 / (1 - smoothing)`` steps (50 at 0.98: half a decade of a 300-step range test)."""
+    values = np.asarray(values, dtype=float)
+    half = max(int(window) // 2, 0)
+    finite = np.isfinite(values)
+    sums = np.concatenate([[0.0], np.cumsum(np.where(finite, values, 0.0))])
+    counts = np.concatenate([[0], np.cumsum(finite)])
+    index = np.arange(len(values))
+    low, high = np.maximum(index - half, 0), np.minimum(index + half + 1, len(values))
+    n = counts[high] - counts[low]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, (sums[high] - sums[low]) / n, np.nan)
+
+
 def plot_range_test(results, path):
-    """Learning-rate range tests: loss against rate (log scale), raw and smoothed, with the
-    rate of the lowest loss and the suggested rate marked. ``results``: one result of
+    """Learning-rate range tests: loss against rate (log scale), per batch and smoothed by a
+    centred moving average (:func:`centred_average`, no lag), with the rate of the lowest
+    centred loss and the test's suggested rate marked. ``results``: one result of
     :func:`~barenet.experiments.learning_rate_range_test` or a list; 7 x 4.8 inches each."""
     results = [results] if isinstance(results, dict) else list(results)
     fig = _figure(7 * len(results), 4.8)
     for ax, r in zip(fig.subplots(1, len(results), squeeze=False)[0], results):
         ax.plot(r["learning_rates"], r["losses"], color="0.7", lw=0.8, label="loss per batch")
-        ax.plot(r["learning_rates"], r["smoothed_losses"], color="C0", label="smoothed loss")
-        ax.axvline(r["min_loss_learning_rate"], color="C3", ls=":", label="lowest smoothed loss")
+        smooth = centred_average(r["losses"])
+        ax.plot(r["learning_rates"], smooth, color=SAFE_COLORS[0], label="centred average")
+        lowest = r["learning_rates"][int(np.nanargmin(smooth))]
+        ax.axvline(lowest, color=SAFE_COLORS[3], ls=":", label=f"lowest average at {lowest:.2g}")
         suggested = r["suggested_learning_rate"]
-        ax.axvline(suggested, color="C2", ls="--", label=f"suggested rate {suggested:.2g}")
-        top = 2.5 * max(r["smoothed_losses"][0], min(r["smoothed_losses"]))
+        ax.axvline(
+            suggested, color=SAFE_COLORS[2], ls="--", label=f"suggested rate {suggested:.2g}"
+        )
+        top = 2.5 * max(smooth[0], np.nanmin(smooth))
         ax.set_ylim(0, top)
         ax.set(xscale="log", xlabel="learning rate (log scale)", ylabel="training loss")
         ax.set_title(f"Learning-rate range test: {r['optimizer']}")
@@ -245,25 +302,59 @@ DYNAMICS_PANELS = (
     ("dead_fraction", "dead units", "units never active on the probe (%)", False),
     ("activation_mean", "activations", "mean (bars: std)", False),
 )
+DYNAMICS_COLUMNS = 3  # panels per row: two rows of three keep the figure 1,296 pixels wide
+# A unit can only die (output exactly 0 for every input, so no gradient ever again) in the ReLU
+# family; a sigmoid or tanh unit saturates instead, which the activations panel shows.
+CANNOT_DIE = ("sigmoid", "tanh", "softplus")
 
 
 def plot_dynamics(rows, path):
-    """Training dynamics: a row of panels per network, one line per layer, against the epoch
-    (0 = before training): the five figures of :class:`~barenet.experiments.DynamicsRecorder`.
-    3.6 x 3.4 inches per panel, plus 1.2 inches for the legends on the right."""
+    """Training dynamics: a block of panels per network, one line per layer (a colour-blind-safe
+    colour and a marker each), against the epoch (0 = before training): the five figures of
+    :class:`~barenet.experiments.DynamicsRecorder`, in two rows of three panels, the sixth
+    place holding the legend. Dead units are counted for the ReLU family only: for a network
+    whose name or ``activation`` says sigmoid or tanh, that panel says why it is empty.
+    3.6 x 3.0 inches per panel: 10.8 inches (1,296 pixels) wide, 6.4 inches per network."""
     rows = _ok(rows)
     networks = list(dict.fromkeys(row["network"] for row in rows))
-    fig = _figure(3.6 * len(DYNAMICS_PANELS) + 1.2, 3.4 * len(networks))
+    grid_rows = math.ceil((len(DYNAMICS_PANELS) + 1) / DYNAMICS_COLUMNS)
+    fig = _figure(3.6 * DYNAMICS_COLUMNS, (3.0 * grid_rows + 0.4) * len(networks))
     for sub, network in zip(fig.subfigures(len(networks), 1, squeeze=False).ravel(), networks):
         mine = [row for row in rows if row["network"] == network]
         metrics = [key for key, *_ in DYNAMICS_PANELS] + ["activation_std"]
         summary = summarize(mine, ["layer", "epoch"], metrics)
         sub.suptitle(f"{network} ({_seeds(summary, spread=False)})", fontweight="bold")
-        axes = sub.subplots(1, len(DYNAMICS_PANELS))
+        axes = sub.subplots(grid_rows, DYNAMICS_COLUMNS, squeeze=False).ravel()
+        can_die = not _saturating(network, mine)
         for panel, ax in zip(DYNAMICS_PANELS, axes):
-            _dynamics_panel(ax, summary, *panel)
-        sub.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize=8)
+            if panel[0] == "dead_fraction" and not can_die:
+                _no_dead_units(ax, network)
+            else:
+                _dynamics_panel(ax, summary, *panel)
+        legend = axes[len(DYNAMICS_PANELS)]
+        legend.axis("off")
+        legend.legend(*axes[0].get_legend_handles_labels(), loc="center", title="layer")
     return _save(fig, path)
+
+
+def _saturating(network, rows):
+    """Whether the network's activation saturates rather than dies (sigmoid, tanh)."""
+    words = " ".join([str(network), *(str(row.get("activation", "")) for row in rows)]).lower()
+    return any(name in words for name in CANNOT_DIE)
+
+
+def _no_dead_units(ax, network):
+    ax.set(title="dead units: ReLU only", xticks=[], yticks=[])
+    ax.text(
+        0.5,
+        0.5,
+        "A sigmoid or tanh unit never\noutputs exactly 0, so it cannot\ndie; it saturates "
+        "instead\n(see the activations panel).",
+        ha="center",
+        va="center",
+        fontsize=8,
+        transform=ax.transAxes,
+    )
 
 
 def _dynamics_panel(ax, summary, key, title, ylabel, log):
@@ -271,14 +362,17 @@ def _dynamics_panel(ax, summary, key, title, ylabel, log):
     little, so that error bars of different layers do not hide each other)."""
     layers = sorted({s["layer"] for s in summary})
     scale = 100 if key == "dead_fraction" else 1
-    for k, (color, layer) in enumerate(zip(_colors(len(layers), "cividis"), layers)):
+    styles = zip(_distinct(len(layers)), MARKERS * len(layers))
+    for k, ((color, marker), layer) in enumerate(zip(styles, layers)):
         line = [s for s in summary if s["layer"] == layer and s[f"{key}_mean"] is not None]
         if not line:
             continue
         x = np.array([s["epoch"] for s in line]) + 0.05 * (k - (len(layers) - 1) / 2)
         y = np.array([s[f"{key}_mean"] for s in line]) * scale
         err = [s["activation_std_mean"] for s in line] if key == "activation_mean" else None
-        ax.errorbar(x, y, yerr=err, fmt="o-", ms=3, color=color, capsize=2, label=f"layer {layer}")
+        ax.errorbar(
+            x, y, yerr=err, fmt=f"{marker}-", ms=4, color=color, capsize=2, label=f"layer {layer}"
+        )
     ax.set(title=title, xlabel="epoch", ylabel=ylabel, yscale="log" if log else "linear")
     if key == "dead_fraction":
         ax.set_ylim(0, max(5, ax.get_ylim()[1]))

@@ -26,6 +26,9 @@ MAX_MARKED_EPOCHS = 30
 WRONG = "#d62728"  # the red of misclassified images
 SHORT_TITLE = 8  # predicted and true names up to this many characters share one title line
 FEW_CLASSES = 15  # up to this many classes fit the standard size of the per-class figures
+# The confusion matrix's colour bar: a power scale (exponent 0.3) spreads the small fractions,
+# so its ticks are labelled where a reader needs them, not evenly.
+CONFUSION_TICKS = (0.0, 0.01, 0.05, 0.2, 0.5, 1.0)
 
 
 def plot_history(history, path):
@@ -218,7 +221,8 @@ def plot_confusion_matrix(y_true, y_pred, path, n_classes=None, class_names=None
     _class_ticks(ax.yaxis, names)
     ax.set(xlabel="predicted class", ylabel="true class")
     ax.set_title(f"Confusion matrix: {counts.sum()} images, {accuracy:.2%} correct")
-    fig.colorbar(image, ax=ax, label="fraction of the true class's images")
+    bar = fig.colorbar(image, ax=ax, label="fraction of the true class's images (power scale)")
+    bar.set_ticks(CONFUSION_TICKS, labels=[f"{tick:.0%}" for tick in CONFUSION_TICKS])
     return _save(fig, path)
 
 
@@ -237,8 +241,10 @@ def _class_ticks(axis, names):
 
 
 def plot_per_class_metrics(y_true, y_pred, path, n_classes=None, class_names=None):
-    """Precision and recall of each class as paired bars, 9 x 4.5 inches (wider beyond 15
-    classes), the classes named by ``class_names`` as in :func:`plot_confusion_matrix`."""
+    """Precision and recall of each class as paired bars from 0 to 100% (a bar's length is its
+    value, so that 95% never looks half of 99%), each labelled with its value, 9 x 4.5 inches
+    (wider beyond 15 classes), the classes named by ``class_names`` as in
+    :func:`plot_confusion_matrix`."""
     if class_names is not None and n_classes is None:
         n_classes = len(_class_names(class_names))
     figures = per_class_metrics(confusion_matrix(y_true, y_pred, n_classes))
@@ -247,9 +253,11 @@ def plot_per_class_metrics(y_true, y_pred, path, n_classes=None, class_names=Non
     fig = _figure(9 * _scale(len(classes)), 4.5)
     ax = fig.subplots()
     for offset, name in ((-0.2, "precision"), (0.2, "recall")):
-        ax.bar(classes + offset, figures[name] * 100, width=0.4, label=name)
-    low = min(figures["precision"].min(), figures["recall"].min()) * 100
-    ax.set_ylim(max(0, math.floor(low / 5) * 5 - 5), 100.5)
+        bars = ax.bar(classes + offset, figures[name] * 100, width=0.4, label=name)
+        if len(classes) <= FEW_CLASSES:  # the differences near 100% are read off the labels
+            ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
+    ax.set_ylim(0, 108)  # room for the labels above a bar of 100%
+    ax.set_yticks(range(0, 101, 20))
     _class_ticks(ax.xaxis, names)
     ax.set(xlabel="class", ylabel="percent")
     ax.set_title(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from barenet.files.archive import atomic_write_bytes
 from barenet.metrics import classification_report, format_classification_report
+from barenet.names import describe_optimizer, describe_setting
 from barenet.network import NeuralNetwork, load_model
 from barenet.viz.plots import (
     plot_confident_mistakes,
@@ -162,16 +163,22 @@ def _key_numbers(net, report, loss):
         "architecture": _architecture(net),
         "activation": net.activation,
         "parameters": f"{net.n_parameters:,}",
-        "optimizer": f"{net.optimizer.name}, learning rate {net.learning_rate:g}",
+        # The rate the run started from: a schedule leaves the optimizer at its last rate.
+        "optimizer": describe_optimizer(
+            {**net.optimizer.config(), "learning_rate": net.learning_rate}
+        ),
     }
     val = net.history.get("val_accuracy")
     if val:
         best = max(range(len(val)), key=val.__getitem__)
         numbers["best validation accuracy"] = f"{val[best]:.2%} (epoch {best + 1} of {len(val)})"
     info = net.training_info.to_dict()
-    for key in ("epochs", "batch_size", "n_train", "schedule", "augment"):
+    for key in ("epochs", "batch_size", "n_train"):
         if info.get(key) is not None:
-            numbers[key.replace("_", " ")] = _setting(info[key])
+            numbers[key.replace("_", " ")] = info[key]
+    for key in ("schedule", "augment"):  # in words: "cosine (down to 0)", not a dict
+        if info.get(key) is not None:
+            numbers[key] = describe_setting(info[key])
     return numbers
 
 
@@ -180,11 +187,3 @@ def _architecture(net):
     if net.is_mlp:
         return "-".join(map(str, [net.input_size, *net.hidden_sizes, net.output_size]))
     return f"{'x'.join(map(str, net.input_shape))}: {net.describe()}"
-
-
-def _setting(value):
-    """``{"name": "step", "every": 10}`` as ``step (every=10)``; other values as they are."""
-    if not isinstance(value, dict):
-        return value
-    rest = ", ".join(f"{k}={_setting(v)}" for k, v in value.items() if k != "name")
-    return f"{value.get('name', '')} ({rest})" if rest else value.get("name", "")

@@ -14,14 +14,16 @@ from barenet.viz.plots import _figure, _save
 
 def plot_first_layer_weights(weights, path, n=64, image_shape=None):
     """The weights into the first ``n`` hidden units, each as an image (red: the unit is
-    excited by ink there, blue: inhibited), each on its own symmetric colour scale.
+    excited by ink there, blue: inhibited), all on one symmetric colour scale, ``±`` the largest
+    weight drawn, shown by a colour bar: a faint tile is a unit with small weights.
 
     ``weights`` is the ``(pixels, hidden)`` first weight matrix or a network whose first layer
     with parameters is a Dense layer on the pixels (an MLP, or Flatten then Dense; see
     :func:`first_layer_weights`); a convolutional network gets a BarenetError pointing to
     :func:`plot_conv_filters`. Each column is drawn as an image of ``image_shape`` ``(height,
     width)``: by default the network's, or square (28 x 28 for MNIST's 784 inputs, 8 x 8 for
-    64). Square grid of 1 inch per unit plus a 0.6-inch headline (64 units: 960 x 1032 pixels).
+    64). Square grid of 1 inch per unit plus a 0.6-inch headline and 0.8 inch for the colour bar
+    (64 units: 1056 x 1032 pixels).
     """
     if image_shape is None:
         image_shape = getattr(weights, "image_shape", None)
@@ -41,13 +43,15 @@ def plot_first_layer_weights(weights, path, n=64, image_shape=None):
     images = W.T.reshape(-1, height, width)  # each unit's column of weights is one image
     n = min(n, W.shape[1])
     side = math.ceil(math.sqrt(n))
-    fig = _figure(side, side + 0.6)
+    fig = _figure(side + 0.8, side + 0.6)
     fig.suptitle(f"What the first {n} hidden units look for (red +, blue -)", fontsize=12)
-    for k, ax in enumerate(fig.subplots(side, side, squeeze=False).ravel()):
+    limit = float(np.abs(images[:n]).max()) or 1.0  # one scale for every tile
+    axes = fig.subplots(side, side, squeeze=False)
+    for k, ax in enumerate(axes.ravel()):
         ax.axis("off")
         if k < n:
-            limit = np.abs(images[k]).max() or 1.0
-            ax.imshow(images[k], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            image = ax.imshow(images[k], cmap="RdBu_r", vmin=-limit, vmax=limit)
+    fig.colorbar(image, ax=axes, shrink=0.6, label="weight")
     return _save(fig, path)
 
 
