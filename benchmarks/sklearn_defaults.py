@@ -10,8 +10,9 @@ What a new user would try first: ``make_pipeline(StandardScaler(), Estimator(ran
 with nothing else set, 5-fold cross-validation (scikit-learn's default splitter: stratified for
 classifiers, plain for regressors, no shuffling), on scikit-learn's bundled toy data and
 synthetic data sets of 2,000 rows (the defaults were chosen on these), then on three synthetic
-data sets that played no part in choosing them ("held out"). For each data set and seed the two estimators run one after
-the other, in alternating order, so that a slow patch of this shared machine falls on both.
+data sets that played no part in choosing them ("held out"). For each data set and seed the two
+estimators run one after the other, in alternating order, so that a slow patch of this shared
+machine falls on both.
 The table gives the mean test score over folds and seeds (accuracy, or R^2 for regression) and
 the total time spent in ``fit`` (the sum of cross_validate's fit times over folds and seeds).
 ConvergenceWarnings are counted, not shown. The machine's float32 matmul rate is printed beside
@@ -28,13 +29,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from systems import machine_info, matmul_peak, use_processor_kernels  # noqa: E402  (beside this file)
-
 from sklearn import datasets, neural_network  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import cross_validate  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
+from systems import machine_info, matmul_peak, use_processor_kernels  # noqa: E402  (beside this file)
 
 from barenet import sklearn as barenet_sklearn  # noqa: E402
 

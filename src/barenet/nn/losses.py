@@ -9,8 +9,8 @@ for regression) never needs a backward of its own. :data:`LOSSES` finds them by 
 For logits ``Z`` of shape ``(batch, classes)`` and integer labels ``y``, softmax gives
 ``P_ij = exp(Z_ij) / sum_k exp(Z_ik)`` and the mean cross-entropy is
 ``L = -(1/B) sum_i log P_{i, y_i}``. Its gradient with respect to the logits is the famous
-``dL/dZ = (P - Y) / B`` with ``Y`` the one-hot labels: there is no need to differentiate softmax
-and the logarithm separately, which would be slower and lose precision.
+``dL/dZ = (P - T) / B`` with ``T`` the one-hot labels (the targets): there is no need to
+differentiate softmax and the logarithm separately, which would be slower and lose precision.
 
 Stability: subtracting the row maximum ``m_i`` changes nothing mathematically but keeps ``exp``
 from overflowing, and writing ``log P_{i,y} = (Z_{i,y} - m_i) - log sum_k exp(Z_ik - m_i)`` keeps
@@ -43,7 +43,7 @@ def cross_entropy(Z, y):
 
 
 def softmax_cross_entropy(Z, y, dZ):
-    """Fused forward and backward: returns the summed loss, writes ``(P - Y) / B`` into ``dZ``.
+    """Fused forward and backward: returns the summed loss, writes ``(P - T) / B`` into ``dZ``.
 
     ``Z`` are the logits ``(B, K)``, ``y`` integer labels ``(B,)``, ``dZ`` a ``(B, K)`` buffer
     (it may be ``Z`` itself). The *sum* of the per-sample losses is returned so that callers can
@@ -63,39 +63,39 @@ def softmax_cross_entropy(Z, y, dZ):
     return loss
 
 
-def squared_error(Z, Y, dZ):
-    """Fused squared error: returns the summed loss, writes ``(Z - Y) / B`` into ``dZ``.
+def squared_error(Z, T, dZ):
+    """Fused squared error: returns the summed loss, writes ``(Z - T) / B`` into ``dZ``.
 
-    For outputs ``Z`` and targets ``Y``, both ``(B, K)``, the mean loss is
-    ``L = 1/(2B) sum_i ||Z_i - Y_i||^2``: half the squared distance, summed over the ``K``
+    For outputs ``Z`` and targets ``T``, both ``(B, K)``, the mean loss is
+    ``L = 1/(2B) sum_i ||Z_i - T_i||^2``: half the squared distance, summed over the ``K``
     outputs and averaged over the batch (the half cancels the 2 of the derivative). Its gradient
-    is ``dL/dZ = (Z - Y) / B``, the same form as cross-entropy's ``(P - Y) / B`` with the outputs
+    is ``dL/dZ = (Z - T) / B``, the same form as cross-entropy's ``(P - T) / B`` with the outputs
     themselves in the place of the probabilities: the output layer is the identity. ``dZ`` may be
     ``Z`` itself.
     """
     # --8<-- [start:squared_error]
-    np.subtract(Z, Y, out=dZ)
+    np.subtract(Z, T, out=dZ)
     loss = 0.5 * float(np.vdot(dZ, dZ))
-    dZ *= 1.0 / len(Y)
+    dZ *= 1.0 / len(T)
     # --8<-- [end:squared_error]
     return loss
 
 
-def mean_squared_error(Z, Y):
-    """The mean loss ``1/(2B) sum_i ||Z_i - Y_i||^2`` of outputs ``Z`` against targets ``Y``."""
-    diff = np.asarray(Z, np.float64) - Y
-    return float(0.5 * np.einsum("ij,ij->", diff, diff) / len(Y))
+def mean_squared_error(Z, T):
+    """The mean loss ``1/(2B) sum_i ||Z_i - T_i||^2`` of outputs ``Z`` against targets ``T``."""
+    diff = np.asarray(Z, np.float64) - T
+    return float(0.5 * np.einsum("ij,ij->", diff, diff) / len(T))
 
 
-def r2_score(Z, Y):
+def r2_score(Z, T):
     """The coefficient of determination ``R^2 = 1 - SS_res / SS_tot``, averaged over outputs.
 
-    1 is perfect; 0 is what always predicting the mean of ``Y`` gets. An output whose targets are
+    1 is perfect; 0 is what always predicting the mean of ``T`` gets. An output whose targets are
     all equal scores 1 if predicted exactly, else 0 (scikit-learn's convention).
     """
-    Z, Y = np.asarray(Z, np.float64), np.asarray(Y, np.float64)
-    residual = ((Y - Z) ** 2).sum(axis=0)
-    total = ((Y - Y.mean(axis=0)) ** 2).sum(axis=0)
+    Z, T = np.asarray(Z, np.float64), np.asarray(T, np.float64)
+    residual = ((T - Z) ** 2).sum(axis=0)
+    total = ((T - T.mean(axis=0)) ** 2).sum(axis=0)
     constant = total == 0
     scores = 1.0 - residual / np.where(constant, 1.0, total)
     scores[constant] = np.where(residual[constant] == 0, 1.0, 0.0)
