@@ -27,6 +27,7 @@ from barenet.experiments.dynamics import (
     dynamics_table,
 )
 from barenet.experiments.learning_rates import (
+    centred_average,
     DEFAULT_GRID,
     experiment_with_learning_rates,
     learning_rate_range_test,
@@ -51,6 +52,7 @@ __all__ = [
     "diagnose_dynamics",
     "dynamics_table",
     "experiment_with_architectures",
+    "centred_average",
     "experiment_with_learning_rates",
     "fgsm",
     "format_table",

@@ -46,13 +46,17 @@ def default_networks(dataset="mnist"):
 
 
 def activation_statistics(net, X):
-    """For each activation layer in order: ``dead_fraction``, ``activation_mean``, ``_std``."""
+    """For each activation layer in order: ``dead_fraction``, ``activation_mean``, ``_std``.
+
+    ``dead_fraction`` is None for activations whose units cannot die (sigmoid, tanh, GELU...:
+    only the ReLU's zero for every input is a unit that never learns again)."""
     stats = []
     for layer, A in zip(net.layers, net.activations(X).values()):
         if isinstance(layer, Activation):
+            dead = float(np.mean(np.all(A == 0, axis=0))) if layer.kind == "relu" else None
             stats.append(
                 {
-                    "dead_fraction": float(np.mean(np.all(A == 0, axis=0))),
+                    "dead_fraction": dead,
                     "activation_mean": float(A.mean()),
                     "activation_std": float(A.std()),
                 }
@@ -216,10 +220,10 @@ def _diagnose(name, runs):
     if problems:
         return f"{name}: " + "; ".join(problems) + "."
     ratio, _ = states[list(states)[-1]]
+    units = f", and no hidden layer has over {DEAD_FRACTION:.0%} dead units" if dead else ""
     return (
         f"{name}: healthy: after epoch {last_epoch} the first layer's gradient norm is "
-        f"{ratio:.2g} times the last layer's, and no hidden layer has over "
-        f"{DEAD_FRACTION:.0%} dead units."
+        f"{ratio:.2g} times the last layer's{units}."
     )
 
 

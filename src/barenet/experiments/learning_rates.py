@@ -93,13 +93,15 @@ def learning_rate_range_test(
 
     The loop takes the trainer's own step, :meth:`~barenet.train.trainer.Trainer.train_batch`,
     one batch at a time, with the rate set before each step (``train`` records the loss per
-    epoch only, and this needs it per batch). The loss is
-    smoothed by an exponential moving average (weight ``smoothing``, bias-corrected); the run
-    stops once the smoothed loss exceeds ``stop_factor`` times its lowest value. The batches
-    are drawn from the first ``train_size`` training images of ``dataset`` (all when None).
+    epoch only, and this needs it per batch). While running, the loss is smoothed by an
+    exponential moving average (weight ``smoothing``, bias-corrected), and the run stops once
+    that exceeds ``stop_factor`` times its lowest value. The lowest loss is then found on a
+    centred moving average (:func:`centred_average`), which does not lag as the exponential one
+    does (about 50 batches at 0.98, half a decade of rates). The batches are drawn from the
+    first ``train_size`` training images of ``dataset`` (all when None).
 
     Returns ``{"optimizer", "hidden_sizes", "learning_rates", "losses", "smoothed_losses"`` (lists,
-    one value per step taken), ``"min_loss_learning_rate"`` (rate of the lowest smoothed loss),
+    one value per step taken), ``"min_loss_learning_rate"`` (rate of the lowest centred average),
     ``"suggested_learning_rate"`` (a tenth of it) ``}``.
     """
     min_lr = check.positive_float("min_lr", min_lr)
@@ -121,7 +123,7 @@ def learning_rate_range_test(
             smoothed.append(_average(smoothed, loss, smoothing, len(losses)))
             if not math.isfinite(smoothed[-1]) or smoothed[-1] > stop_factor * min(smoothed):
                 break
-    best = int(np.nanargmin(smoothed))
+    best = int(np.nanargmin(centred_average(losses)))
     return {
         "optimizer": optimizer,
         "hidden_sizes": config["hidden_sizes"],
@@ -142,6 +144,25 @@ def _batches(n, batch_size, steps, rng):
         order = rng.permutation(n)
         out += [order[i * batch_size : (i + 1) * batch_size] for i in range(per_pass)]
     return out[:steps]
+
+
+RANGE_WINDOW = 15  # batches in the centred moving average of the range test
+
+
+def centred_average(values, window=RANGE_WINDOW):
+    """The mean of each value's neighbours, ``window // 2`` on either side (fewer at the ends):
+    a smoothing without lag, unlike an exponential average, which trails the raw values by about
+    ``1 / (1 - smoothing)`` steps (50 at 0.98: half a decade of a 300-step range test)."""
+    values = np.asarray(values, dtype=float)
+    half = max(int(window) // 2, 0)
+    finite = np.isfinite(values)
+    sums = np.concatenate([[0.0], np.cumsum(np.where(finite, values, 0.0))])
+    counts = np.concatenate([[0], np.cumsum(finite)])
+    index = np.arange(len(values))
+    low, high = np.maximum(index - half, 0), np.minimum(index + half + 1, len(values))
+    n = counts[high] - counts[low]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, (sums[high] - sums[low]) / n, np.nan)
 
 
 def _average(smoothed, loss, beta, count):

@@ -57,11 +57,21 @@ def format_table(rows, columns):
 
 
 def _cell(row, key, spec):
+    """``mean ± spread`` with the spread to the mean's decimals ("10.8 ± 0.5", not
+    "10.8 ± 0.473"); no "± 0" when every run agreed ("0%", not "0% ± 0%")."""
     value = row.get(key)
     if value is None:
         return "-"
     text = format(value, spec)
     spread = row.get(key.removesuffix("_mean") + "_std") if key.endswith("_mean") else None
-    if spread is not None and row.get("runs", 0) > 1:
-        text += f" ± {format(spread, spec)}"
+    if spread and row.get("runs", 0) > 1:
+        text += f" ± {format(spread, _same_decimals(text, spec))}"
     return text
+
+
+def _same_decimals(text, spec):
+    """The format spec that shows a number with as many decimals as ``text`` has."""
+    if not spec.endswith("g"):  # fixed decimals already (".2%", ".3f"): the same spec
+        return spec
+    digits = text.split(".")[1] if "." in text and "e" not in text else ""
+    return f".{len(digits)}f"

@@ -15,6 +15,7 @@ from matplotlib import colormaps
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from barenet.errors import BarenetError
+from barenet.experiments.learning_rates import centred_average
 from barenet.experiments.perturbations import PERTURBATIONS
 from barenet.experiments.summary import summarize
 from barenet.viz.plots import _figure, _save
@@ -189,25 +190,6 @@ def _final_accuracy_line(ax, summary, optimizer, color):
     bad = np.array([bool(s["diverged_mean"]) for s in mine])
     if bad.any():
         ax.plot(x[bad], y[bad], "x", color="black", ms=10, mew=2, label=f"{optimizer}: diverged")
-
-
-RANGE_WINDOW = 15  # batches in the centred moving average of the range test's figure
-
-
-def centred_average(values, window=RANGE_WINDOW):
-    """The mean of each value's neighbours, ``window // 2`` on either side (fewer at the ends):
-    a smoothing without lag, unlike an exponential average, which trails the raw values by about
-    ``1 / (1 - smoothing)`` steps (50 at 0.98: half a decade of a 300-step range test)."""
-    values = np.asarray(values, dtype=float)
-    half = max(int(window) // 2, 0)
-    finite = np.isfinite(values)
-    sums = np.concatenate([[0.0], np.cumsum(np.where(finite, values, 0.0))])
-    counts = np.concatenate([[0], np.cumsum(finite)])
-    index = np.arange(len(values))
-    low, high = np.maximum(index - half, 0), np.minimum(index + half + 1, len(values))
-    n = counts[high] - counts[low]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, (sums[high] - sums[low]) / n, np.nan)
 
 
 def plot_range_test(results, path):
