@@ -27,8 +27,8 @@ from barenet.experiments.dynamics import (
     dynamics_table,
 )
 from barenet.experiments.learning_rates import (
-    centred_average,
     DEFAULT_GRID,
+    centred_average,
     experiment_with_learning_rates,
     learning_rate_range_test,
     learning_rate_table,
