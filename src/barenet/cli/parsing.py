@@ -1,7 +1,7 @@
 """What the groups of ``barenet`` commands share: one-line usage errors, help that shows
 defaults, integer options with a lower bound, the ``--data-dir`` and ``--dataset`` options, the
-exit codes, the defaults of ``barenet train`` (whose model file ``evaluate`` and ``serve`` read
-by default) and the choice of the data set to test a saved model on.
+exit codes and the defaults of ``barenet train`` (whose model file ``evaluate`` and ``serve`` read
+by default). Where the data of a command comes from is :mod:`barenet.cli.sources`'s.
 
 Holds no command. The commands live in one module per group (:mod:`barenet.cli.train`,
 :mod:`barenet.cli.models`, :mod:`barenet.cli.files`, :mod:`barenet.cli.experiments`,
@@ -15,8 +15,7 @@ import os
 import re
 from pathlib import Path
 
-from barenet.data import DATASETS, load_dataset, load_own_data
-from barenet.data.datasets import check_fits
+from barenet.data import DATASETS
 from barenet.errors import BarenetError
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -57,6 +56,7 @@ TRAIN_DEFAULTS = {
     "data": None,
     "image_size": None,
     "label_column": "label",
+    "loss": "cross_entropy",
 }
 
 
@@ -230,52 +230,3 @@ def data_dir_option(sub):
 
 def dataset_option(sub, default="mnist", help="data set"):
     sub.add_argument("--dataset", choices=DATASETS, default=default, help=help)
-
-
-def own_data_option(sub):
-    sub.add_argument(
-        "--data",
-        metavar="PATH",
-        help="your own data to test on (a folder, .npz or .csv, as for barenet train --data); "
-        "its test split is used (default: the data the model was trained on, when that was "
-        "your own)",
-    )
-
-
-def dataset_of(net, args):
-    """The data set to test ``net`` on: ``--dataset``, else the one it was trained on (MNIST for
-    models that do not say); checked to fit the network before minutes of loading."""
-    name = args.dataset or (net.training_info.dataset or "mnist")
-    check_fits(name, net.input_size, net.output_size, args.model, ": choose with --dataset")
-    return name
-
-
-def test_data_of(net, args):
-    """The :class:`~barenet.data.Dataset` whose test split ``net`` is scored on: ``--data``
-    (your own), else ``--dataset``, else what it was trained on, your own data included (the
-    same stratified split: the test part does not depend on the validation size)."""
-    path = getattr(args, "data", None)
-    if path is None and args.dataset is None and net.training_info.data:
-        path = net.training_info.data
-        if not Path(path).exists():
-            raise BarenetError(
-                f"{args.model} was trained on your own data from {path}, which is gone: "
-                "give --data PATH (or --dataset NAME)"
-            )
-    if path is not None:
-        if args.dataset is not None:
-            raise BarenetError("give --data or --dataset, not both")
-        data = load_own_data(path, image_shape=net.image_shape, validation=0, dtype=net.dtype)
-        if (data.n_features, data.n_classes) != (net.input_size, net.output_size):
-            raise BarenetError(
-                f"{args.model} takes {net.input_size} inputs and {net.output_size} classes; "
-                f"{path} has {data.n_features} and {data.n_classes}"
-            )
-        if list(data.class_names) != list(net.class_names):
-            raise BarenetError(
-                f"{args.model} knows the classes {', '.join(net.class_names)}; {path} has "
-                f"{', '.join(data.class_names)}"
-            )
-        return data
-    name = dataset_of(net, args)
-    return load_dataset(name, args.data_dir, validation_size=0, dtype=net.dtype)
