@@ -19,8 +19,9 @@ from barenet.cli.parsing import (
     data_dir_option,
     dataset_option,
     int_at_least,
+    own_data_option,
+    test_data_of,
 )
-from barenet.cli.sources import own_data_option, test_data_of
 from barenet.data import preprocess_image
 from barenet.data.own import PICTURE_SUFFIXES
 from barenet.errors import BarenetError

@@ -9,8 +9,9 @@ from barenet.cli.parsing import (
     check_output,
     data_dir_option,
     dataset_option,
+    own_data_option,
+    test_data_of,
 )
-from barenet.cli.sources import own_data_option, test_data_of
 from barenet.errors import BarenetError
 from barenet.network import load_model
 

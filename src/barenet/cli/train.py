@@ -19,13 +19,15 @@ from barenet.cli.parsing import (
     TRAIN_DEFAULTS,
     Given,
     add_command,
+    check_data_options,
     check_output,
     data_dir_option,
     dataset_option,
     int_at_least,
+    load_own,
     number_in,
+    regression,
 )
-from barenet.cli.sources import check_data_options, load_own, regression
 from barenet.data import dataset_info, load_dataset
 from barenet.errors import BarenetError
 from barenet.experiments import trial
