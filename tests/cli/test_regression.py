@@ -199,3 +199,10 @@ def test_loss_mse_needs_numbers_to_predict(tmp_path, capsys):
                          "-o", tmp_path / "m.npz")  # fmt: skip
     assert_one_line_error(code, out, err, "line 3", "not a number")
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_convolutions_on_features_that_are_no_image_are_refused_in_words(house, tmp_path, capsys):
+    code, out, err = run(capsys, "train", "--data", house, "--loss", "mse", "--label-column",
+                         "price", "--layers", "conv4x3 relu flatten",
+                         "-o", tmp_path / "m.npz")  # fmt: skip
+    assert_one_line_error(code, out, err, "convolutions and pooling read images", "3 features")
