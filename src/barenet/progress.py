@@ -130,14 +130,28 @@ def _shape(shape):
     return "x".join(str(side) for side in shape)
 
 
+# What each loss of a network (``net.loss``) means, in words.
+LOSS_WORDS = {
+    "cross_entropy": "cross-entropy (classification)",
+    "mse": "mean squared error (regression)",
+}
+
+
+def describe_loss(net):
+    """``"cross-entropy (classification)"`` or ``"mean squared error (regression)"``."""
+    return LOSS_WORDS.get(net.loss, net.loss)
+
+
 def network_lines(net):
-    """The network's name, inputs, classes and layer table."""
+    """The network's name, inputs, classes (or outputs, for regression), loss and layer table."""
     image = f" ({_shape(net.image_shape)} pictures)" if net.image_shape else ""
     names = list(net.class_names)
     shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+    what = "output" if net.is_regression else "class"
     return [
         f"network: {net.describe()}",
-        f"  {net.input_size} inputs{image} -> {net.output_size} classes: {shown}",
+        f"  {net.input_size} inputs{image} -> {_count(net.output_size, what)}: {shown}",
+        f"  loss: {describe_loss(net)}",
         *layer_table(net),
     ]
 
@@ -197,7 +211,11 @@ def record_lines(net):
         )
     if history.get("val_accuracy"):
         lines.append(f"last validation accuracy: {history['val_accuracy'][-1]:.2%}")
-    if info.get("test_accuracy") is not None:
+    if history.get("val_r2"):
+        lines.append(f"last validation R^2: {history['val_r2'][-1]:.4f}")
+    if net.is_regression:  # the record keeps no test score of a regressor
+        lines.append("test R^2 and loss: barenet evaluate measures them")
+    elif info.get("test_accuracy") is not None:
         lines.append(f"test accuracy: {info['test_accuracy']:.2%}")
     else:
         lines.append("test accuracy: not recorded (barenet evaluate measures it)")
@@ -205,6 +223,6 @@ def record_lines(net):
 
 
 def _count(n, noun):
-    """``"1 epoch"``, ``"16 epochs"``, ``"391 batches"``."""
-    plural = noun + ("es" if noun.endswith(("sh", "tch")) else "s")
+    """``"1 epoch"``, ``"16 epochs"``, ``"391 batches"``, ``"10 classes"``."""
+    plural = noun + ("es" if noun.endswith(("sh", "tch", "ss")) else "s")
     return f"{n:,} {noun if n == 1 else plural}"

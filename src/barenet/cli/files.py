@@ -27,7 +27,9 @@ def download_command(args):
 
 def export_command(args):
     """Convert a saved model to ONNX, which onnxruntime and other inference engines run: input
-    "input" (batch, features), as given to the model in Python; output "probabilities"."""
+    "input" (batch, features), as given to the model in Python; output "probabilities" (batch,
+    classes), or "predictions" (batch, outputs) for a regression model (--loss mse: no
+    softmax)."""
     check_output(args.onnx, "--onnx", "the ONNX model")
     net = load_model(args.model)
     try:
@@ -37,7 +39,8 @@ def export_command(args):
             "export needs the onnx package, which is not installed: pip install barenet[onnx]"
         ) from None
     export(net, args.onnx)
-    print(f"ONNX model saved to {args.onnx}")
+    output = "predictions" if net.is_regression else "probabilities"
+    print(f'ONNX model saved to {args.onnx} (input "input", output "{output}")')
     return 0
 
 

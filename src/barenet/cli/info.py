@@ -32,8 +32,10 @@ def add_commands(commands):
 
 def info_command(args):
     """Describe a saved model without any data: its layers with their output shapes and
-    parameter counts, its classes, how it was trained (optimizer, epochs, schedule,
-    augmentation, data) and the test accuracy recorded when it was trained."""
+    parameter counts, its classes (the names of its outputs, for regression), its loss
+    (cross-entropy for classification, mean squared error for regression), how it was trained
+    (optimizer, epochs, schedule, augmentation, data) and the test accuracy recorded when it
+    was trained."""
     net = load_model(args.model)
     if args.json:
         record = net.training_info.to_dict()
@@ -44,6 +46,8 @@ def info_command(args):
                     "layers": net.describe(),
                     "input_shape": list(net.input_shape),
                     "parameters": int(net.n_parameters),
+                    "loss": net.loss,
+                    "loss_description": progress.describe_loss(net),
                     "class_names": list(net.class_names),
                     "image_shape": list(net.image_shape) if net.image_shape else None,
                     "optimizer": describe_optimizer(net.get_config()["optimizer"]),

@@ -28,6 +28,7 @@ from barenet.errors import BarenetError
 from barenet.metrics import classification_report, format_classification_report
 from barenet.names import describe_optimizer
 from barenet.network import load_model
+from barenet.nn.losses import r2_score
 
 
 def add_commands(commands):
@@ -39,9 +40,12 @@ def add_commands(commands):
 def evaluate_command(args):
     """Score a saved model on the test images of the data set it was trained on (or
     --dataset): accuracy, loss, precision, recall and F1 of each class, and the confusion
-    matrix."""
+    matrix. A regression model (--loss mse) is scored on the test rows of its own data (or
+    --data): the loss, R^2, and per output R^2, RMSE and MAE in the target's units."""
     net = load_model(args.model)
     data = test_data_of(net, args)
+    if net.is_regression:
+        return _evaluate_regression(net, data, args)
     name = data.name
     loss = net.evaluate(data.X_test, data.y_test)["loss"]
     report = classification_report(data.y_test, net.predict(data.X_test), net.output_size)
@@ -57,13 +61,51 @@ def evaluate_command(args):
     return 0
 
 
+def _evaluate_regression(net, data, args):
+    """The loss (``1/(2n) sum ||y_hat - y||^2``, as training reports it) and R^2 over the test
+    rows, then R^2, RMSE and MAE of each output."""
+    scores = net.evaluate(data.X_test, data.y_test)
+    Y = data.y_test.reshape(len(data.y_test), -1).astype(np.float64)  # (n, outputs)
+    P = net.predict(data.X_test).astype(np.float64)
+    optimizer = describe_optimizer(net.get_config()["optimizer"])
+    outputs = [
+        {
+            "name": name,
+            "r2": r2_score(P[:, [j]], Y[:, [j]]),
+            "rmse": float(np.sqrt(np.mean((P[:, j] - Y[:, j]) ** 2))),
+            "mae": float(np.mean(np.abs(P[:, j] - Y[:, j]))),
+        }
+        for j, name in enumerate(net.class_names)
+    ]
+    if args.json:
+        print(json.dumps({"loss": scores["loss"], "r2": scores["r2"], "dataset": data.name,
+                          "n_samples": len(data.y_test), "output_names": net.class_names,
+                          "optimizer": optimizer, "outputs": outputs}))  # fmt: skip
+        return 0
+    print(f"{args.model}: {net.describe()} ({net.n_parameters:,} parameters), {optimizer}")
+    rows = f"{len(data.y_test)} {data.name} test rows"
+    print(f"R^2 {scores['r2']:.4f}  loss {scores['loss']:.4f}  ({rows})\n")
+    width = max(len("output"), *(len(o["name"]) for o in outputs))
+    print(f"{'output':<{width}}  {'R^2':>8}  {'RMSE':>10}  {'MAE':>10}")
+    for o in outputs:
+        print(f"{o['name']:<{width}}  {o['r2']:>8.4f}  {o['rmse']:>10.4g}  {o['mae']:>10.4g}")
+    return 0
+
+
 def predict_command(args):
     """Name what each picture (PNG, JPEG...) shows, with a saved model; a folder stands for
     the pictures in it. Each picture is first made to look like the model's training images:
     light on dark, centred, 28x28 for MNIST (the preparation of `barenet train --data` folders
     too). Every good picture is answered; each bad one is named on stderr, and the exit code is
-    then 2."""
+    then 2. A regression model (--loss mse) predicts numbers from rows of features: use it from
+    Python, net.predict(X)."""
     net = load_model(args.model)
+    if net.is_regression:
+        raise BarenetError(
+            f"{args.model} is a regression network (loss mse): it predicts numbers from rows of "
+            f"{net.input_size} features, not what pictures show; in Python: "
+            f"barenet.load_model({str(args.model)!r}).predict(X), X of shape (n, {net.input_size})"
+        )
     if net.image_shape is None:  # only square images are guessed; others must be given
         raise BarenetError(f"{args.model}: its {net.input_size} inputs are not an image")
     paths, errors = _pictures(args.images)

@@ -1,7 +1,9 @@
 """What the groups of ``barenet`` commands share: one-line usage errors, help that shows
 defaults, integer options with a lower bound, the ``--data-dir`` and ``--dataset`` options, the
 exit codes, the defaults of ``barenet train`` (whose model file ``evaluate`` and ``serve`` read
-by default) and the choice of the data set to test a saved model on.
+by default), and where the data of a command comes from: the checks of ``train``'s data options
+against ``--loss`` (regression needs your own numbers to predict), the loading of your own data,
+and the choice of the data set to test a saved model on.
 
 Holds no command. The commands live in one module per group (:mod:`barenet.cli.train`,
 :mod:`barenet.cli.models`, :mod:`barenet.cli.files`, :mod:`barenet.cli.experiments`,
@@ -57,6 +59,7 @@ TRAIN_DEFAULTS = {
     "data": None,
     "image_size": None,
     "label_column": "label",
+    "loss": "cross_entropy",
 }
 
 
@@ -232,6 +235,62 @@ def dataset_option(sub, default="mnist", help="data set"):
     sub.add_argument("--dataset", choices=DATASETS, default=default, help=help)
 
 
+# -- where the data of a command comes from ------------------------------------------------------
+
+
+def regression(args):
+    """True when the ``train`` options ask for a regression network (``--loss mse``)."""
+    return getattr(args, "loss", "cross_entropy") == "mse"
+
+
+def check_data_options(args):
+    """Refuse, before loading anything, ``train`` data options that do not go together: the
+    options of your own data without ``--data``, ``--data`` with ``--dataset`` or
+    ``--data-dir``, and ``--loss mse`` with data that holds no numbers to predict (the built-in
+    data sets, classes of images; a folder of pictures sorted by class)."""
+    if args.data is None:
+        own = {"--image-size": args.image_size, "--label-column": args.label_column != "label"}
+        for option, value in own.items():
+            if value:
+                raise BarenetError(f"{option} describes --data, your own data: give --data PATH")
+    elif args.dataset != TRAIN_DEFAULTS["dataset"] or args.data_dir is not None:
+        option = "--data-dir" if args.data_dir is not None else "--dataset"
+        raise BarenetError(f"--data is your own data: {option} names another; give one of them")
+    if not regression(args):
+        return
+    if args.data is None:
+        raise BarenetError(
+            f"--loss mse trains a regression network, which predicts numbers: {args.dataset} "
+            "is classes of images; give your own data with --data (a .csv whose --label-column "
+            "holds the target, or an .npz with float y)"
+        )
+    if Path(args.data).is_dir():
+        raise BarenetError(
+            f"--loss mse trains a regression network, which predicts numbers: {args.data} is a "
+            "folder of pictures sorted by class, data for a classifier; give a .csv or an .npz"
+        )
+
+
+def load_own(args, image_shape=None, validation=True):
+    """The user's own data of ``--data``, split as ``load_own_data`` does (a fraction of 10%
+    for validation unless --validation-size gives a count), its labels classes or, with
+    ``--loss mse``, numbers to predict. ``image_shape``: ``[side]`` or ``[height, width]``
+    (--image-size), or None."""
+    size = getattr(args, "validation_size", None) if validation else 0
+    if image_shape is not None and len(image_shape) == 1:
+        image_shape = [image_shape[0]] * 2
+    if image_shape is not None and len(image_shape) != 2:
+        raise BarenetError(f"--image-size takes SIDE or HEIGHT WIDTH, got {len(image_shape)} sizes")
+    return load_own_data(
+        args.data,
+        image_shape=image_shape,
+        validation=0.1 if size is None else size,
+        dtype=getattr(args, "dtype", "float32"),
+        label_column=getattr(args, "label_column", "label"),
+        task="regression" if regression(args) else "classification",
+    )
+
+
 def own_data_option(sub):
     sub.add_argument(
         "--data",
@@ -253,7 +312,9 @@ def dataset_of(net, args):
 def test_data_of(net, args):
     """The :class:`~barenet.data.Dataset` whose test split ``net`` is scored on: ``--data``
     (your own), else ``--dataset``, else what it was trained on, your own data included (the
-    same stratified split: the test part does not depend on the validation size)."""
+    same split: the test part does not depend on the validation size). A regression network
+    is scored on your own data only, its target read from the column its output is named
+    after (a CSV) or from ``y`` (an .npz)."""
     path = getattr(args, "data", None)
     if path is None and args.dataset is None and net.training_info.data:
         path = net.training_info.data
@@ -262,20 +323,32 @@ def test_data_of(net, args):
                 f"{args.model} was trained on your own data from {path}, which is gone: "
                 "give --data PATH (or --dataset NAME)"
             )
-    if path is not None:
-        if args.dataset is not None:
-            raise BarenetError("give --data or --dataset, not both")
+    if path is not None and args.dataset is not None:
+        raise BarenetError("give --data or --dataset, not both")
+    if net.is_regression and path is None:
+        raise BarenetError(
+            f"{args.model} is a regression network (loss mse): it predicts numbers, and the "
+            "built-in data sets are classes of images; give --data, a .csv or .npz of its "
+            "inputs and targets"
+        )
+    if path is None:
+        name = dataset_of(net, args)
+        return load_dataset(name, args.data_dir, validation_size=0, dtype=net.dtype)
+    if net.is_regression:
+        data = load_own_data(path, image_shape=net.image_shape, validation=0, dtype=net.dtype,
+                             label_column=net.class_names[0], task="regression")  # fmt: skip
+        what = "outputs"
+    else:
         data = load_own_data(path, image_shape=net.image_shape, validation=0, dtype=net.dtype)
-        if (data.n_features, data.n_classes) != (net.input_size, net.output_size):
-            raise BarenetError(
-                f"{args.model} takes {net.input_size} inputs and {net.output_size} classes; "
-                f"{path} has {data.n_features} and {data.n_classes}"
-            )
-        if list(data.class_names) != list(net.class_names):
-            raise BarenetError(
-                f"{args.model} knows the classes {', '.join(net.class_names)}; {path} has "
-                f"{', '.join(data.class_names)}"
-            )
-        return data
-    name = dataset_of(net, args)
-    return load_dataset(name, args.data_dir, validation_size=0, dtype=net.dtype)
+        what = "classes"
+    if (data.n_features, data.n_classes) != (net.input_size, net.output_size):
+        raise BarenetError(
+            f"{args.model} takes {net.input_size} inputs and {net.output_size} {what}; "
+            f"{path} has {data.n_features} and {data.n_classes}"
+        )
+    if list(data.class_names) != list(net.class_names):
+        raise BarenetError(
+            f"{args.model} knows the {what} {', '.join(net.class_names)}; {path} has "
+            f"{', '.join(data.class_names)}"
+        )
+    return data

@@ -12,6 +12,7 @@ from barenet.cli.parsing import (
     own_data_option,
     test_data_of,
 )
+from barenet.errors import BarenetError
 from barenet.network import load_model
 
 
@@ -26,11 +27,17 @@ def report_command(args):
     architecture, training), the per-class table, and figures embedded in the file: training
     history, confusion matrix, precision and recall per class, sample predictions, the most
     confident mistakes and the first layer's weights (for a convolutional network, its first
-    filters and the feature maps of a test image), labelled with the model's class names."""
+    filters and the feature maps of a test image), labelled with the model's class names.
+    A classifier's: a regression model (--loss mse) is refused (barenet evaluate scores it)."""
     from barenet.viz.report import model_report
 
     check_output(args.output, "-o", "the report")
     net = load_model(args.model)
+    if net.is_regression:  # its figures are a classifier's: confusion matrix, per-class scores
+        raise BarenetError(
+            f"{args.model} is a regression network (loss mse): the report's figures are a "
+            f"classifier's (confusion matrix, classes); barenet evaluate {args.model} scores it"
+        )
     data = test_data_of(net, args)
     title = f"barenet report: {args.model}"
     path = model_report(net, args.output, data.X_test, data.y_test, title=title)

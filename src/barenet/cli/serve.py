@@ -20,11 +20,17 @@ def serve_command(args):
     """Serve a saved model on a web page where you draw a digit and watch the network read
     it as you draw, and as an HTTP API: POST /predict (an image, or JSON pixel values),
     GET /model (the model card), GET /health; its OpenAPI description is /openapi.json.
-    Stop it with Ctrl+C."""
+    Stop it with Ctrl+C. It needs a classifier: a regression model (--loss mse) is refused."""
     uvicorn, create_app = _web_packages()
     # The model is loaded before anything listens: a bad file is a one-line error, not a
     # server that fails on its first request.
     net = load_model(args.model)
+    if net.is_regression:
+        raise BarenetError(
+            f"{args.model} is a regression network (loss mse): the page reads digits drawn by "
+            "hand and names their class, so it needs a classifier; predict numbers in Python "
+            f"with barenet.load_model({str(args.model)!r}).predict(X)"
+        )
     app = create_app(net, file=args.model)
     listener = _listen(args.host, args.port)
     port = listener.getsockname()[1]  # the real one when --port 0 asked for any free port

@@ -17,6 +17,12 @@ Pixels stored as whole numbers from 0 to 255 (uint8 arrays, CSV files of 8-bit p
 divided by 255; other values are kept as they are. A stratified test split and validation split
 are held out: each class keeps its share in every part. Labels that are all integers are sorted
 as numbers (``"2"`` before ``"10"``), others as text; the class names are their text.
+
+With ``task="regression"`` the labels are numbers to predict (for a ``loss="mse"`` network):
+an .npz's ``y`` of floats, ``(n,)`` or ``(n, k)`` for ``k`` targets (named by an optional
+``output_names`` array), or a CSV's one target column; they are kept as they are (neither
+encoded as classes nor divided by 255), and the split is a plain random one, since there are no
+classes to stratify by. The result is a :class:`RegressionDataset`.
 """
 
 import csv
@@ -27,8 +33,10 @@ import numpy as np
 
 from barenet.data.datasets import Dataset
 from barenet.data.images import preprocess_image
+from barenet.data.splits import stratified_split
 from barenet.errors import DataError, DataNotFoundError
 
+TASKS = ("classification", "regression")
 PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm"}
 DEFAULT_IMAGE_SHAPE = (28, 28)
 _SHOWN_ERRORS = 5  # bad pictures named in one message; the count says how many more
@@ -42,6 +50,7 @@ def load_own_data(
     seed=42,
     dtype=np.float32,
     label_column="label",
+    task="classification",
 ):
     """Load the data at ``path`` (a folder of class sub-folders, an ``.npz``, a ``.csv``) and
     split it: a :class:`~barenet.data.Dataset` named after the folder or file.
@@ -51,10 +60,18 @@ def load_own_data(
     the number of features is a square). ``test`` and ``validation`` are the fractions (in
     [0, 1)) or counts (integers) of the samples held out, per class in proportion, drawn with
     ``seed``: the test part first, so the test split does not depend on ``validation``.
+
+    ``task="regression"``: the labels (``y``, or the CSV's ``label_column``) are numbers to
+    predict, split at random; a :class:`RegressionDataset` whose ``class_names`` name its
+    outputs (the CSV column, the .npz's ``output_names``, else ``"y"`` or ``"y0"``, ``"y1"``...).
     """
     path = Path(path)
+    if task not in TASKS:
+        raise DataError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
     if not path.exists():
         raise DataNotFoundError(f"{path}: no such file or folder")
+    if task == "regression":
+        return _load_regression(path, image_shape, validation, test, seed, dtype, label_column)
     if path.is_dir():
         X, y, class_names = _read_folder(path, image_shape or DEFAULT_IMAGE_SHAPE)
         shape = tuple(image_shape or DEFAULT_IMAGE_SHAPE)
@@ -69,7 +86,7 @@ def load_own_data(
     X = np.ascontiguousarray(X, dtype=dtype)
     train, val, held_out = parts
     return Dataset(
-        path.stem if path.is_file() else path.resolve().name,
+        _name(path),
         X[train],
         X[val],
         X[held_out],
@@ -79,6 +96,111 @@ def load_own_data(
         class_names=tuple(class_names),
         image_shape=None if shape is None else tuple(shape),
     )
+
+
+def _name(path):
+    """A data set's name: its file's without the suffix, or its folder's."""
+    return path.stem if path.is_file() else path.resolve().name
+
+
+# -- numbers to predict -------------------------------------------------------------------------
+
+
+class RegressionDataset(Dataset):
+    """Your own data with numbers to predict: a :class:`~barenet.data.Dataset` whose ``y_*``
+    are floats, ``(n,)`` for one target or ``(n, k)`` for ``k``, and whose ``class_names`` are
+    the names of the outputs (so ``n_classes`` and ``spec`` size a network of ``k`` outputs)."""
+
+    @property
+    def output_names(self):
+        return self.class_names
+
+    def __repr__(self):
+        what = "samples" if self.image_shape is None else "images"
+        return (
+            f"RegressionDataset({self.name!r}: {len(self.y_train)} training, {len(self.y_val)} "
+            f"validation, {len(self.y_test)} test {what} of {self.n_features} features, "
+            f"targets {', '.join(self.output_names)})"
+        )
+
+
+def _load_regression(path, image_shape, validation, test, seed, dtype, label_column):
+    if path.is_dir():
+        raise DataError(
+            f"{path}: a folder of pictures sorted by class is classification data; regression "
+            "needs numbers to predict: an .npz with X and float y, or a .csv with a target column"
+        )
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        X, y, shape, names = _read_npz(path, regression=True)
+    elif suffix == ".csv":
+        X, labels = _read_csv(path, label_column)
+        y, shape, names = _numbers(labels, path, label_column), None, [label_column]
+    else:
+        raise DataError(f"{path}: expected an .npz file or a .csv file of numbers to predict")
+    shape = _shape_of(X, image_shape or shape, path)
+    X = np.ascontiguousarray(_scaled(X.reshape(len(X), -1)), dtype=dtype)
+    y = np.ascontiguousarray(y, dtype=dtype)
+    # One group for all the samples: the stratified split's draw is then a plain random split.
+    train, val, held_out = stratified_split(np.zeros(len(y), np.int64), validation, test, seed)
+    return RegressionDataset(
+        _name(path),
+        X[train],
+        X[val],
+        X[held_out],
+        y[train],
+        y[val],
+        y[held_out],
+        class_names=tuple(names),
+        image_shape=None if shape is None else tuple(shape),
+    )
+
+
+def _numbers(labels, path, column):
+    """The targets of a CSV column as floats, or a DataError naming the first that is none."""
+    values = np.empty(len(labels), dtype=np.float64)
+    for row, text in enumerate(labels.tolist()):
+        try:
+            values[row] = float(text)
+        except ValueError:
+            raise DataError(
+                f"{path}, line {row + 2}: {column} is {text!r}, not a number to predict"
+            ) from None
+    return _finite(values, path, column)
+
+
+def _finite(y, path, name="y"):
+    if not np.all(np.isfinite(y)):
+        bad = int(np.argwhere(~np.isfinite(y).reshape(len(y), -1).all(axis=1))[0][0])
+        raise DataError(f"{path}: {name} holds a value that is not finite (row {bad + 1})")
+    return y
+
+
+def _regression_targets(arrays, X, path):
+    """``(y float (n,) or (n, k), output names)`` of an .npz read for regression."""
+    y = arrays["y"]
+    if "class_names" in arrays:
+        raise DataError(
+            f"{path}: holds class_names, the labels of a classifier; regression needs numbers "
+            "to predict (name them with output_names, if you like)"
+        )
+    if not np.issubdtype(y.dtype, np.number) or y.dtype.kind == "c":
+        raise DataError(f"{path}: y must hold real numbers to predict, got dtype {y.dtype}")
+    if y.ndim not in (1, 2) or len(y) != len(X) or (y.ndim == 2 and y.shape[1] == 0):
+        raise DataError(
+            f"{path}: y must be (n,) or (n, outputs) with one row per row of X ({len(X)}), "
+            f"got shape {y.shape}"
+        )
+    k = 1 if y.ndim == 1 else y.shape[1]
+    if "output_names" in arrays:
+        names = [str(n) for n in np.ravel(arrays["output_names"])]
+        if len(names) != k or len(set(names)) != k or not all(names):
+            raise DataError(
+                f"{path}: output_names must be {k} distinct names, one per column of y, got {names}"
+            )
+    else:
+        names = ["y"] if y.ndim == 1 else [f"y{j}" for j in range(k)]
+    return _finite(y.astype(np.float64), path), names
 
 
 # -- folders of pictures ------------------------------------------------------------------------
@@ -145,7 +267,7 @@ def _read_file(path, label_column):
     raise DataError(f"{path}: expected a folder of class sub-folders, an .npz file or a .csv file")
 
 
-def _read_npz(path):
+def _read_npz(path, regression=False):
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
@@ -166,9 +288,12 @@ def _read_npz(path):
         )
     if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
         raise DataError(f"{path}: X must hold numbers, got dtype {X.dtype}")
+    shape = X.shape[1:] if X.ndim == 3 else None
+    if regression:
+        y, names = _regression_targets(arrays, X, path)
+        return X, y, shape, names
     if y.ndim != 1 or len(y) != len(X):
         raise DataError(f"{path}: y must hold one label per row of X ({len(X)}), got {y.shape}")
-    shape = X.shape[1:] if X.ndim == 3 else None
     names = [str(n) for n in arrays["class_names"]] if "class_names" in arrays else None
     return X, y, shape, names
 
@@ -255,54 +380,3 @@ def _scaled(X):
     if whole and low >= 0 and 1 < high <= 255:
         return X.astype(np.float32) / np.float32(255)
     return X
-
-
-# -- the split ----------------------------------------------------------------------------------
-
-
-def stratified_split(y, validation=0.1, test=0.2, seed=42):
-    """``(train, validation, test)`` index arrays over the labels ``y``, each class in the same
-    proportion in every part (the counts rounded by largest remainder, so the totals are exact).
-
-    ``test`` and ``validation`` are fractions in [0, 1) or counts; the test part is drawn first
-    from each class's shuffled samples, then the validation part from the rest.
-    """
-    y = np.asarray(y)
-    rng = np.random.default_rng(seed)
-    classes = np.unique(y)
-    shuffled = {c: rng.permutation(np.flatnonzero(y == c)) for c in classes}
-    counts = np.array([len(shuffled[c]) for c in classes])
-    n_test = _allocate(counts, _amount("test", test, len(y)))
-    n_val = _allocate(counts - n_test, _amount("validation", validation, len(y) - n_test.sum()))
-    train, val, held_out = [], [], []
-    for c, t, v in zip(classes, n_test, n_val, strict=True):
-        order = shuffled[c]
-        held_out.append(order[:t])
-        val.append(order[t : t + v])
-        train.append(order[t + v :])
-    parts = [np.sort(np.concatenate(p)) for p in (train, val, held_out)]
-    if len(parts[0]) == 0:
-        raise DataError(f"no samples left for training out of {len(y)}: hold out fewer")
-    return tuple(parts)
-
-
-def _amount(what, value, n):
-    """A count of samples from a fraction in [0, 1) or a count in [0, n)."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        if not 0 <= value < n:
-            raise DataError(f"{what} must be from 0 to {n - 1} samples, got {value}")
-        return int(value)
-    if not isinstance(value, float) or not 0 <= value < 1:
-        raise DataError(f"{what} must be a fraction in [0, 1) or a count, got {value!r}")
-    return round(value * n)
-
-
-def _allocate(counts, total):
-    """``total`` shared among classes in proportion to ``counts`` (largest remainder)."""
-    if counts.sum() == 0 or total == 0:
-        return np.zeros_like(counts)
-    quotas = counts * (total / counts.sum())
-    shares = np.floor(quotas).astype(int)
-    for k in np.argsort(-(quotas - shares), kind="stable")[: total - shares.sum()]:
-        shares[k] += 1
-    return np.minimum(shares, counts)

@@ -120,11 +120,16 @@ def _layers_network(settings, seed, spec):
     else:
         stack = [layer_from_config(config) for config in layers]
     stack.append(Dense(spec["n_classes"]))
-    height, width = spec["image_shape"]
-    shape = (height, width, 1) if takes_images(stack) else height * width
+    shape = spec["n_features"]
+    if takes_images(stack):
+        if spec["image_shape"] is None:
+            raise BarenetError(
+                f"convolutions and pooling read images; these {shape} features are no image"
+            )
+        shape = (*spec["image_shape"], 1)
     if seed is not None:
         settings["seed"] = seed
-    keywords = ("learning_rate", "optimizer", "l2", "l1", "dtype", "seed")
+    keywords = ("learning_rate", "optimizer", "l2", "l1", "loss", "dtype", "seed")
     unknown = sorted(set(settings) - set(keywords))
     if unknown:
         raise BarenetError(

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from barenet.errors import DataError
+from barenet.errors import BarenetError, DataError
 from barenet.network import load_model
 from barenet.serve.card import model_card
 from barenet.serve.explain import explain
@@ -107,10 +107,16 @@ def create_app(model, *, file=None, max_body_bytes=MAX_BODY_BYTES):
     """The web app serving ``model``: a path to a model file or a loaded ``NeuralNetwork``.
 
     ``file`` names the model file on the model card when ``model`` is already loaded.
-    Request bodies over ``max_body_bytes`` are refused with 413.
+    Request bodies over ``max_body_bytes`` are refused with 413. A regression network
+    (``loss="mse"``) is refused with a :class:`~barenet.errors.BarenetError`.
     """
     if isinstance(model, (str, os.PathLike)):
         model, file = load_model(model), model
+    if model.is_regression:  # the page and the API name classes; a regressor has none
+        raise BarenetError(
+            f"{file or 'this network'} is a regression network (loss mse): the page reads "
+            "digits drawn by hand and names their class, so it needs a classifier"
+        )
     predictor = Predictor(model)
     card = ModelCard(**model_card(model, file))
     app = FastAPI(
