@@ -213,8 +213,10 @@ def record_lines(net):
         lines.append(f"last validation accuracy: {history['val_accuracy'][-1]:.2%}")
     if history.get("val_r2"):
         lines.append(f"last validation R^2: {history['val_r2'][-1]:.4f}")
-    if net.is_regression:  # the record keeps no test score of a regressor
-        lines.append("test R^2 and loss: barenet evaluate measures them")
+    if net.is_regression and info.get("test_r2") is not None:
+        lines.append(f"test R^2: {info['test_r2']:.4f}, loss {info.get('test_loss', 0):.4f}")
+    elif net.is_regression:
+        lines.append("test R^2 and loss: not recorded (barenet evaluate measures them)")
     elif info.get("test_accuracy") is not None:
         lines.append(f"test accuracy: {info['test_accuracy']:.2%}")
     else:

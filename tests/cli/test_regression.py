@@ -112,9 +112,11 @@ def test_info_names_the_loss(trained, tmp_path, capsys):
     assert code == 0
     assert "loss: mean squared error (regression)" in out
     assert "last validation R^2: " in out and "test accuracy" not in out
+    printed_r2 = float(trained[2].split("test R^2: ")[1].split()[0])  # what train printed
+    assert f"test R^2: {printed_r2:.4f}, loss " in out  # kept in the model file
     code, out, _ = run(capsys, "info", model, "--json")
     record = json.loads(out)
-    assert record["loss"] == "mse"
+    assert record["loss"] == "mse" and record["test_r2"] == pytest.approx(printed_r2, abs=1e-4)
     assert record["loss_description"] == "mean squared error (regression)"
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "ab.npz", X=rng.random((40, 4)), y=np.repeat([0, 1], 20))

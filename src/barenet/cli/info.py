@@ -54,6 +54,7 @@ def info_command(args):
                     "epochs_trained": len(net.history.get("train_loss", ())),
                     "training": record,
                     "test_accuracy": record.get("test_accuracy"),
+                    "test_r2": record.get("test_r2"),
                 }
             )
         )

@@ -198,6 +198,7 @@ def train_command(args):
     tested = f"({len(data.y_test)} {data.name} test samples)"
     if net.is_regression:
         scores = net.evaluate(data.X_test, data.y_test)
+        net.training_info.test_r2, net.training_info.test_loss = scores["r2"], scores["loss"]
         result = f"test R^2: {scores['r2']:.4f}  loss {scores['loss']:.4f} {tested}"
     else:
         accuracy = net.calculate_accuracy(data.X_test, data.y_test)

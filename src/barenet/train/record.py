@@ -16,7 +16,8 @@ class TrainingRecord:
     ``clip_norm``; ``early_stopping``: the patience; ``n_train``, ``n_val``: samples seen;
     ``best_epoch`` and ``best_value`` of the figure early stopping ``monitor``-ed (epochs
     counted from 1); ``dataset``: the data set's name; ``data``: the path of your own data
-    (a folder, .npz or .csv) when it was trained on that; ``test_accuracy`` on its test split.
+    (a folder, .npz or .csv) when it was trained on that; ``test_accuracy`` on its test split,
+    or, for a regression network, ``test_r2`` (and the loss, ``test_loss``).
     """
 
     epochs: int | None = None
@@ -33,6 +34,8 @@ class TrainingRecord:
     dataset: str | None = None
     data: str | None = None
     test_accuracy: float | None = None
+    test_r2: float | None = None
+    test_loss: float | None = None
 
     def to_dict(self):
         """The fields that were recorded, JSON-able, as the model file stores them."""
