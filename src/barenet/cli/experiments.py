@@ -26,7 +26,6 @@ from barenet.cli.parsing import (
 from barenet.errors import BarenetError
 from barenet.experiments import (
     DEFAULT_ARCHITECTURES,
-    DEFAULT_GRID,
     PERTURBATIONS,
     analyze_training_dynamics,
     architecture_table,
@@ -36,10 +35,17 @@ from barenet.experiments import (
     experiment_with_learning_rates,
     learning_rate_range_test,
     learning_rate_table,
+    rate_grid,
     robustness_table,
     test_robustness,
 )
-from barenet.experiments.options import STUDY_EXAMPLES, STUDY_HELP, STUDY_TITLES, defaults_note
+from barenet.experiments.options import (
+    STUDY_EXAMPLES,
+    STUDY_HELP,
+    STUDY_TITLES,
+    defaults_note,
+    run_settings,
+)
 from barenet.experiments.trial import architecture_name, dataset_spec
 from barenet.files.archive import atomic_write_bytes
 from barenet.network import load_model
@@ -87,7 +93,8 @@ def experiment_command(args):
     from barenet.viz.report import write_report  # matplotlib only for the commands that draw
 
     section = {"heading": "Summary", "table": table, "text": notes, "figures": figures}
-    report = write_report(out / "report.html", STUDY_TITLES[args.study], [section])
+    settings = {"heading": "Settings of this run", "numbers": run_settings(args, common)}
+    report = write_report(out / "report.html", STUDY_TITLES[args.study], [settings, section])
     print(f"results, figures and {report.name} saved in {out}")
     failed = sum("error" in row for row in rows)
     if failed:
@@ -120,7 +127,7 @@ def _architectures(args, common, out):
 
 
 def _learning_rates(args, common, out):
-    grid = _grid(args.optimizers, args.learning_rates)
+    grid = rate_grid(args.optimizers, args.learning_rates)
     hidden = args.hidden or [128, 64]
     rows = experiment_with_learning_rates(grid, hidden_sizes=hidden, **common)
     tests = [
@@ -147,19 +154,6 @@ def _learning_rates(args, common, out):
         plot_range_test(tests, out / "range_test.png"),
     ]
     return rows, learning_rate_table(rows), figures, notes
-
-
-def _grid(optimizers, rates):
-    """``{optimizer: rates}``: the given rates for each optimizer, else its default ones."""
-    optimizers = optimizers or list(DEFAULT_GRID)
-    if rates:
-        return {name: rates for name in optimizers}
-    missing = [name for name in optimizers if name not in DEFAULT_GRID]
-    if missing:
-        raise BarenetError(
-            f"no default learning rates for {', '.join(missing)}: give --learning-rates"
-        )
-    return {name: DEFAULT_GRID[name] for name in optimizers}
 
 
 def _dynamics(args, common, out):

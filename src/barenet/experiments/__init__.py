@@ -32,6 +32,7 @@ from barenet.experiments.learning_rates import (
     experiment_with_learning_rates,
     learning_rate_range_test,
     learning_rate_table,
+    rate_grid,
 )
 from barenet.experiments.options import StudyOptions
 from barenet.experiments.perturbations import PERTURBATIONS, GaussianNoise, fgsm
@@ -58,6 +59,7 @@ __all__ = [
     "format_table",
     "learning_rate_range_test",
     "learning_rate_table",
+    "rate_grid",
     "robustness_table",
     "run_jobs",
     "score_perturbations",

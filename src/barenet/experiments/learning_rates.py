@@ -169,3 +169,17 @@ def _average(smoothed, loss, beta, count):
     """The bias-corrected moving average after ``count`` losses, the last being ``loss``."""
     previous = smoothed[-1] * (1 - beta ** (count - 1)) if smoothed else 0.0
     return (beta * previous + (1 - beta) * loss) / (1 - beta**count)
+
+
+def rate_grid(optimizers=None, rates=None):
+    """``{optimizer: rates}``: the given rates for each optimizer, else its default ones
+    (:data:`DEFAULT_GRID`); every default optimizer when none is named."""
+    optimizers = optimizers or list(DEFAULT_GRID)
+    if rates:
+        return {name: rates for name in optimizers}
+    missing = [name for name in optimizers if name not in DEFAULT_GRID]
+    if missing:
+        raise check.BarenetError(
+            f"no default learning rates for {', '.join(missing)}: give --learning-rates"
+        )
+    return {name: DEFAULT_GRID[name] for name in optimizers}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from barenet import validation as check
 from barenet.experiments.runner import run_jobs
 from barenet.experiments.trial import data_options, dataset_spec, seed_list, seeded_jobs
+from barenet.names import describe_optimizer
 
 
 @dataclass
@@ -156,3 +157,29 @@ def defaults_note(study, train):
 
 def _words(value):
     return " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def run_settings(args, common):
+    """What a run of a study was given (its parsed options ``args`` and the ``common`` keywords
+    of every study), in words, for the head of its report."""
+    sizes = [f"{common[k] or 'all'} {k.removesuffix('_size')}" for k in
+             ("train_size", "val_size", "test_size")]  # fmt: skip
+    numbers = {
+        "data set": f"{common['dataset']} ({', '.join(sizes)} images)",
+        "training": f"{common['epochs']} epochs, batches of {common['batch_size']}",
+        "seeds": f"{common['seeds']} per configuration",
+    }
+    optimizer = getattr(args, "optimizer", None) or STUDY_DEFAULTS["optimizer"]
+    if hasattr(args, "learning_rate"):
+        rate = args.learning_rate if args.learning_rate is not None else 0.1
+        numbers["optimizer"] = describe_optimizer({"name": optimizer, "learning_rate": rate})
+    for name in ("optimizers", "learning_rates", "hidden", "activation", "model"):
+        value = getattr(args, name, None)
+        if value is not None:
+            shown = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+            numbers[name.replace("_", " ")] = shown
+    if getattr(args, "architectures", None):
+        numbers["networks"] = " | ".join(
+            a if isinstance(a, str) else " ".join(map(str, a)) for a in args.architectures
+        )
+    return numbers
