@@ -494,7 +494,7 @@ def test_experiment_command_on_digits_writes_results_figures_and_report(tmp_path
     assert "data:image/png;base64," in report
     # The report states the run's settings, in words.
     assert "Settings of this run" in report and "SGD, learning rate 0.5" in report
-    assert "1 epochs, batches of 64" in report and "16 | 8 8" in report
+    assert "1 epoch, batches of 64" in report and "16 | 8 8" in report
 
 
 def test_experiment_command_compares_layer_lines_and_widths_in_their_order(tmp_path, capsys):

@@ -166,7 +166,8 @@ def run_settings(args, common):
              ("train_size", "val_size", "test_size")]  # fmt: skip
     numbers = {
         "data set": f"{common['dataset']} ({', '.join(sizes)} images)",
-        "training": f"{common['epochs']} epochs, batches of {common['batch_size']}",
+        "training": f"{common['epochs']} epoch{'s' * (common['epochs'] != 1)}, batches of "
+        f"{common['batch_size']}",
         "seeds": f"{common['seeds']} per configuration",
     }
     optimizer = getattr(args, "optimizer", None) or STUDY_DEFAULTS["optimizer"]
