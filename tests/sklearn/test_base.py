@@ -12,11 +12,21 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from barenet.sklearn import MLPClassifier, MLPRegressor
-from barenet.sklearn.base import auto_batch_size
+from barenet.sklearn.base import auto_batch_size, auto_l2
 
 
 def test_auto_batch_size_gives_about_twenty_batches_within_bounds():
     assert [auto_batch_size(n) for n in (10, 120, 1000, 10_000)] == [10, 16, 50, 128]
+
+
+def test_auto_l2_is_a_fixed_penalty_on_the_summed_loss():
+    assert auto_l2(500) == 0.01 and auto_l2(5000) == 0.001
+    X, y = load_iris(return_X_y=True)
+    options = dict(epochs=1, tol=None, random_state=0)
+    assert MLPClassifier(**options).fit(X, y).network_.l2 == pytest.approx(5 / 150)
+    assert MLPClassifier(l2=0.0, **options).fit(X, y).network_.l2 == 0.0
+    with pytest.raises(ValueError, match="l2 must be 'auto' or a number"):
+        MLPClassifier(l2="strong", **options).fit(X, y)
 
 
 def test_reaching_the_epoch_cap_first_warns():

@@ -40,7 +40,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """Train one epoch on ``(X, y)``, continuing from the current weights (and optimizer).
 
         The first call (before any ``fit``) needs ``classes``, every label that will ever
-        appear. ``early_stopping`` does not apply here.
+        appear; ``l2="auto"`` counts the samples of that first call. ``early_stopping`` does not
+        apply here.
         """
         first = not hasattr(self, "network_")
         if first and classes is None:
@@ -54,8 +55,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 f"classes_={known.tolist()} set by the first fit or partial_fit"
             )
         y = _positions(known, y)
-        network = self._new_network(X.shape[1], len(known), self._draw_seed()) if first else None
-        self._train(network or self.network_, X, y, one_epoch=True)
+        if first:  # l2="auto" counts the samples of this first call
+            network = self._new_network(X.shape[1], len(known), self._draw_seed(), len(X))
+        else:
+            network = self.network_
+        self._train(network, X, y, one_epoch=True)
         if first:  # only once every input is known to be good: no half-fitted estimator
             self.classes_, self.network_ = known, network
         return self._record()

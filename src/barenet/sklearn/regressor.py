@@ -41,14 +41,15 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def partial_fit(self, X, y):
         """Train one epoch on ``(X, y)``, continuing from the current weights (and optimizer).
 
-        The first call (before any ``fit``) fixes the targets' standardisation from its ``y``.
+        The first call (before any ``fit``) fixes the targets' standardisation from its ``y``
+        (and ``l2="auto"`` from its number of samples).
         ``early_stopping`` does not apply here.
         """
         first = not hasattr(self, "network_")
         X, Y = self._validate(X, y, reset=first)
         if first:
             mean, scale = _standardisation(Y)
-            network = self._new_network(X.shape[1], Y.shape[1], self._draw_seed())
+            network = self._new_network(X.shape[1], Y.shape[1], self._draw_seed(), len(X))
         elif Y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {Y.shape[1]} output(s) but this regressor was fitted with {self.n_outputs_}"
