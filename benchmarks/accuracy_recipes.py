@@ -104,9 +104,10 @@ def cnn_recipe(line, learning_rate, *, epochs, batch_size=64, augment=AFFINE, no
 
 
 CNN_SMALL = "conv32x3 relu pool2 conv64x3 relu pool2 flatten dense128 relu dropout0.3"
-CNN_5X5 = (
+CNN_5X5_BN = (
     "conv32x5 batchnorm relu pool2 conv64x5 batchnorm relu pool2 flatten dense256 relu dropout0.4"
 )
+CNN_5X5 = "conv32x5 relu pool2 conv64x5 relu pool2 flatten dense256 relu dropout0.4"
 CNN_BN = (
     "conv32x3 batchnorm relu conv32x3 batchnorm relu pool2 conv64x3 batchnorm relu "
     "conv64x3 batchnorm relu pool2 flatten dense256 relu dropout0.5"
@@ -148,7 +149,8 @@ RECIPES.update(
         # -- convolutional: the `barenet train --model cnn` preset, and the best CNN ----------
         "cnn_small_e6": cnn_recipe(CNN_SMALL, 0.05, epochs=6, note="barenet train --model cnn"),
         "cnn_bn_e15": cnn_recipe(CNN_BN, 0.05, epochs=15),
-        "cnn_5x5_bn_e15": cnn_recipe(CNN_5X5, 0.05, epochs=15),
+        "cnn_5x5_bn_e20": cnn_recipe(CNN_5X5_BN, 0.05, epochs=20),
+        "cnn_5x5_e30": cnn_recipe(CNN_5X5, 0.05, epochs=30),
     }
 )
 RECIPES["default"] = RECIPES["mlp512_nesterov_affine_e16"]

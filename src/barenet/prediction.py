@@ -77,17 +77,42 @@ class Prediction:
         """``dL/dX``, the gradient of the mean loss with respect to the inputs, shaped as ``X``.
 
         Prediction mode (no dropout, batch norm's running statistics): what an attack such as
-        FGSM or a saliency map needs. ``self.grads`` is overwritten on the way.
+        FGSM needs. ``self.grads`` is overwritten on the way.
         """
         shape = np.shape(X)
         X, y = self._check_data(X, y, finite=False)
+
+        def loss_gradient(outputs):  # the fused loss writes dL/d outputs into their buffer
+            LOSSES[self.loss](outputs, y, outputs)
+
+        return self._to_inputs(X, loss_gradient).reshape(shape)
+
+    def score_gradient(self, X, k):
+        """``d z_k / dX``: the gradient of output ``k`` (class ``k``'s logit, or a regression
+        output) with respect to the inputs, shaped as ``X``: which input values raise that score,
+        the saliency map of a picture. Prediction mode; ``self.grads`` is overwritten."""
+        shape = np.shape(X)
+        k = check.positive_int("k", k, minimum=0)
+        if k >= self.output_size:
+            raise check.BarenetError(f"k must be below the {self.output_size} outputs, got {k}")
+
+        def one_hot(outputs):  # dz_k/dZ: 1 in column k, 0 elsewhere
+            outputs[...] = 0
+            outputs[:, k] = 1
+
+        return self._to_inputs(self._check_features(X, finite=False), one_hot).reshape(shape)
+
+    def _to_inputs(self, X, output_gradient):
+        """Forward in prediction mode, ``output_gradient(outputs)`` turns the outputs' buffer into
+        ``d(something)/d outputs`` in place, then backward through every layer to the inputs
+        (the first layers, which skip ``dL/dX`` in training, are asked for it); a new array."""
         flags = [layer.input_grad for layer in self.layers]
         for layer in self.layers:
             layer.input_grad = True
         try:
-            logits = self.forward(X, training=False)
-            LOSSES[self.loss](logits, y, logits)
-            return self.backward(logits).reshape(shape).copy()
+            outputs = self.forward(X, training=False)
+            output_gradient(outputs)
+            return self.backward(outputs).copy()
         finally:
             for layer, flag in zip(self.layers, flags):
                 layer.input_grad = flag

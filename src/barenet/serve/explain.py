@@ -7,10 +7,7 @@ methods only:
   shape (``[H, W, C]`` for the feature maps of a convolution);
 - the probabilities, the softmax of the last layer's output (the logits);
 - the saliency: ``d logit_k / d x`` for the most probable class ``k``, the gradient of its score
-  with respect to every input pixel. The network's ``input_gradient`` differentiates the loss;
-  the score's own gradient comes from :meth:`~NeuralNetwork.forward` then
-  :meth:`~NeuralNetwork.backward` of a one-hot ``dZ``, with every layer asked for its input
-  gradient (the layers' public ``input_grad`` flag, restored afterwards).
+  with respect to every input pixel (:meth:`NeuralNetwork.score_gradient`).
 
 Values are rounded to 4 decimals: the page colours them, and the answer stays small (a 784-64-10
 network's is about 20 kB).
@@ -60,18 +57,8 @@ def explain(net, x, prepared=None):
 
 def saliency(net, X, k):
     """``d logit_k / d X`` for a batch ``X`` (flat rows), shaped as ``X``: how much each input
-    value raises the score of class ``k``. Prediction mode; ``net.grads`` is overwritten."""
-    flags = [layer.input_grad for layer in net.layers]
-    for layer in net.layers:
-        layer.input_grad = True  # the first layers skip dL/dX unless asked
-    try:
-        logits = net.forward(X, training=False)
-        dZ = np.zeros_like(logits)
-        dZ[:, k] = 1.0
-        return net.backward(dZ).reshape(X.shape).copy()
-    finally:
-        for layer, flag in zip(net.layers, flags, strict=True):
-            layer.input_grad = flag
+    value raises the score of class ``k`` (:meth:`~barenet.NeuralNetwork.score_gradient`)."""
+    return net.score_gradient(X, k)
 
 
 def _layers(net, outputs):
