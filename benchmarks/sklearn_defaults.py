@@ -77,8 +77,9 @@ def data_sets(quick):
             "classification",
         )
         sets["held out: make_gaussian_quantiles, 3 classes"] = (
-            *datasets.make_gaussian_quantiles(n_samples=1500, n_features=4, n_classes=3,
-                                              random_state=1),  # fmt: skip
+            *datasets.make_gaussian_quantiles(
+                n_samples=1500, n_features=4, n_classes=3, random_state=1
+            ),  # fmt: skip
             "classification",
         )
         sets["held out: make_classification, 3 classes"] = (

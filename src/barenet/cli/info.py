@@ -8,7 +8,7 @@ the model file's header.
 import json
 
 from barenet import progress
-from barenet.cli.parsing import TRAIN_DEFAULTS, add_command
+from barenet.cli.parsing import add_command, model_argument
 from barenet.names import describe_optimizer
 from barenet.network import load_model
 
@@ -21,12 +21,7 @@ def add_commands(commands):
         "describe a saved model: layers, parameters, training, test accuracy",
         "barenet info barenet-model.npz",
     )
-    sub.add_argument(
-        "model",
-        nargs="?",
-        default=TRAIN_DEFAULTS["output"],
-        help="the model file (default: %(default)s)",
-    )
+    model_argument(sub)
     sub.add_argument("--json", action="store_true", help="print one JSON object instead")
 
 

@@ -14,11 +14,11 @@ import numpy as np
 
 from barenet.cli.parsing import (
     EXIT_USAGE,
-    TRAIN_DEFAULTS,
     add_command,
     data_dir_option,
     dataset_option,
     int_at_least,
+    model_argument,
     own_data_option,
     test_data_of,
 )
@@ -193,12 +193,7 @@ def _add_evaluate(commands):
         "score a saved model on its test set",
         "barenet evaluate barenet-model.npz --json",
     )
-    sub.add_argument(
-        "model",
-        nargs="?",
-        default=TRAIN_DEFAULTS["output"],
-        help="the model file (default: %(default)s)",
-    )
+    model_argument(sub)
     sub.add_argument("--json", action="store_true", help="print one JSON object instead")
     dataset_option(sub, None, "data set to test on (default: the one the model was trained on)")
     data_dir_option(sub)

@@ -223,6 +223,16 @@ def add_command(commands, run, summary, example):
     return sub
 
 
+def model_argument(sub, note=""):
+    """The saved model a command reads: optional, ``barenet train``'s output by default."""
+    sub.add_argument(
+        "model",
+        nargs="?",
+        default=TRAIN_DEFAULTS["output"],
+        help=f"the model file (default: %(default)s{note})",
+    )
+
+
 def data_dir_option(sub):
     sub.add_argument(
         "--data-dir",

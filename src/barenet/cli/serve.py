@@ -8,7 +8,7 @@ them.
 import argparse
 import socket
 
-from barenet.cli.parsing import TRAIN_DEFAULTS, add_command
+from barenet.cli.parsing import add_command, model_argument
 from barenet.errors import BarenetError
 from barenet.network import load_model
 
@@ -99,12 +99,7 @@ def add_commands(commands):
         "draw digits for a saved model in the browser; serve it over HTTP",
         "barenet serve barenet-model.npz --port 8000   # then open http://127.0.0.1:8000",
     )
-    sub.add_argument(
-        "model",
-        nargs="?",
-        default=TRAIN_DEFAULTS["output"],
-        help="the model file (default: %(default)s, what 'barenet train' writes)",
-    )
+    model_argument(sub, ", what 'barenet train' writes")
     sub.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
     sub.add_argument(
         "--port", type=_port, default=DEFAULT_PORT, help="port to listen on; 0 picks a free one"

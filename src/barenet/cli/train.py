@@ -7,9 +7,6 @@ its ``train``.
 """
 
 import argparse
-import csv
-import io
-import json
 from pathlib import Path
 
 from barenet import progress
@@ -31,13 +28,13 @@ from barenet.cli.parsing import (
 from barenet.data import dataset_info, load_dataset
 from barenet.errors import BarenetError
 from barenet.experiments import trial
-from barenet.files.archive import atomic_write_bytes
 from barenet.nn.activations import ACTIVATIONS
 from barenet.nn.init import INITIALIZERS
 from barenet.nn.losses import LOSSES
 from barenet.optim.optimizers import OPTIMIZERS
 from barenet.optim.schedules import SCHEDULES
 from barenet.train.augment import AUGMENTATIONS, get_augmentation
+from barenet.train.callbacks import HistoryFile
 
 # The train options passed to NeuralNetwork by keyword, under the same names.
 NETWORK_OPTIONS = "activation init optimizer dropout batch_norm l2 l1 loss dtype seed".split()
@@ -236,28 +233,6 @@ def check_outputs(args):
     paths = [Path(p).absolute() for _, p in named]
     if len(set(paths)) < len(paths):
         raise BarenetError(f"{', '.join(o for o, _ in named)} must name different files")
-
-
-class HistoryFile:
-    """Callback: rewrite the per-epoch figures to a .csv or .json file after every epoch, so
-    that an interrupted run keeps them. JSON: a list of one object per epoch."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def on_epoch_end(self, trainer, epoch, logs):
-        history = trainer.network.history
-        keys = list(history)
-        rows = [{k: history[k][i] for k in keys} for i in range(len(history["epoch"]))]
-        if Path(self.path).suffix.lower() == ".json":
-            text = json.dumps(rows, indent=1)
-        else:
-            out = io.StringIO()
-            writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-            text = out.getvalue()
-        atomic_write_bytes(self.path, text.encode("utf-8"))
 
 
 def _preset_help():

@@ -6,12 +6,18 @@ epoch)``, ``on_batch_end(trainer, batch, logs)`` (the running loss of the epoch 
 ``on_epoch_end(trainer, epoch, logs)`` and ``on_train_end(trainer)``; or simply a function
 ``f(epoch, logs)``, called after each epoch, which stops training by returning ``True``. An
 epoch's ``logs`` hold its figures (``train_loss``, ``val_accuracy``, ...). Setting
-``trainer.stop_training = True`` ends training after this epoch.
+``trainer.stop_training = True`` ends training after this epoch. :class:`HistoryFile` keeps
+the per-epoch figures in a file as they come (``barenet train --history``).
 """
 
+import csv
+import io
+import json
 import math
+from pathlib import Path
 
 from barenet.errors import BarenetError
+from barenet.files.archive import atomic_write_bytes
 from barenet.validation import positive_float, positive_int
 
 
@@ -110,3 +116,25 @@ def get_early_stopping(spec, has_validation, monitor="val_accuracy"):
     if isinstance(spec, EarlyStopping):
         return spec
     return EarlyStopping(monitor, patience=positive_int("early_stopping", spec))
+
+
+class HistoryFile:
+    """Callback: rewrite the per-epoch figures to a .csv or .json file after every epoch, so
+    that an interrupted run keeps them. JSON: a list of one object per epoch."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        history = trainer.network.history
+        keys = list(history)
+        rows = [{k: history[k][i] for k in keys} for i in range(len(history["epoch"]))]
+        if Path(self.path).suffix.lower() == ".json":
+            text = json.dumps(rows, indent=1)
+        else:
+            out = io.StringIO()
+            writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+            text = out.getvalue()
+        atomic_write_bytes(self.path, text.encode("utf-8"))
