@@ -89,6 +89,22 @@ def test_batch_norm_after_a_convolution_normalises_each_channel():
     assert layer.running_mean.shape == (3,)
 
 
+def test_batch_norm_per_channel_is_batch_norm_over_every_position():
+    """The per-channel arrangement (rows of W*C values, tiled vectors) computes the same as
+    per-feature batch norm on the (batch * H * W, C) matrix, forward and backward, twice."""
+    rng = np.random.default_rng(1)
+    X, dY = rng.normal(2.0, 3.0, (2, 6, 4, 5, 3))
+    images, flat = standalone(BatchNorm(), (4, 5, 3)), standalone(BatchNorm(), (3,))
+    Y = images.forward(X, training=True)
+    np.testing.assert_allclose(Y.reshape(-1, 3), flat.forward(X.reshape(-1, 3), True))
+    expected = flat.backward(dY.reshape(-1, 3).copy())
+    for _ in range(2):  # a second backward sees the same saved state
+        np.testing.assert_allclose(images.backward(dY.copy()).reshape(-1, 3), expected)
+        np.testing.assert_allclose(images.dgamma, flat.dgamma)
+        np.testing.assert_allclose(images.dbeta, flat.dbeta)
+    np.testing.assert_allclose(images.running_var, flat.running_var)
+
+
 def test_flatten_is_row_major_channels_last():
     X = np.arange(2 * 2 * 3 * 2).reshape(2, 2, 3, 2)
     np.testing.assert_array_equal(standalone(Flatten(), (2, 3, 2)).forward(X)[1], X[1].ravel())
