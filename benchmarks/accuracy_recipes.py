@@ -162,7 +162,9 @@ RECIPES.update(
         "cnn_5x5_bn_elastic_e30": cnn_recipe(  # 98.82%
             CNN_5X5_BN, 0.05, epochs=30, augment=ELASTIC
         ),
-        "cnn_5x5_bn_e10_x3": cnn_recipe(CNN_5X5_BN, 0.05, epochs=10, members=3),
+        "cnn_5x5_bn_e10_x3": cnn_recipe(  # 99.43% (members 99.33, 99.37, 99.38%)
+            CNN_5X5_BN, 0.05, epochs=10, members=3
+        ),
     }
 )
 RECIPES["default"] = RECIPES["mlp512_nesterov_affine_e16"]

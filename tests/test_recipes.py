@@ -1,0 +1,52 @@
+"""The accuracy recipes' ensembles (benchmarks/accuracy_recipes.py), on a slice of MNIST."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from barenet import load_and_preprocess_mnist
+
+pytestmark = pytest.mark.mnist
+
+
+@pytest.fixture(scope="module")
+def recipes():
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "accuracy_recipes.py"
+    spec = importlib.util.spec_from_file_location("accuracy_recipes", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def small_mnist():
+    X_train, X_val, X_test, y_train, y_val, y_test = load_and_preprocess_mnist()
+    return X_train[:800], X_val[:400], X_test[:400], y_train[:800], y_val[:400], y_test[:400]
+
+
+def test_an_ensemble_averages_the_probabilities_of_its_members(recipes, small_mnist):
+    spec = recipes.cnn_recipe("conv4x3 relu pool2 flatten", 0.05, epochs=1, members=2)
+    result = recipes.train_one(spec, 1, small_mnist)
+    first, second = result["members"]
+    assert (first["seed"], second["seed"]) == (2, 3)  # seed * members + i: no overlap
+    assert first["ensemble_val_accuracy"] == first["val_accuracy"]
+    # The same members trained again (same seeds, same weights) and averaged by hand.
+    X_val, y_val = small_mnist[1], small_mnist[4]
+    nets = [recipes.train_member(spec, s, small_mnist)[0] for s in (2, 3)]
+    averaged = (nets[0].predict_proba(X_val) + nets[1].predict_proba(X_val)) / 2
+    assert result["val_accuracy"] == np.mean(averaged.argmax(axis=1) == y_val)
+    assert result["val_accuracy"] != first["val_accuracy"]  # the second member changed it
+    assert result["train_seconds"] == pytest.approx(
+        first["train_seconds"] + second["train_seconds"]
+    )
+    assert result["epochs_run"] == 2
+
+
+def test_a_single_network_recipe_is_its_one_member(recipes, small_mnist):
+    spec = recipes.cnn_recipe("conv4x3 relu pool2 flatten", 0.05, epochs=1)
+    result = recipes.train_one(spec, 5, small_mnist)
+    (only,) = result["members"]
+    assert only["seed"] == 5
+    assert result["test_accuracy"] == only["test_accuracy"] > 0.5
