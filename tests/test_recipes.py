@@ -50,3 +50,21 @@ def test_a_single_network_recipe_is_its_one_member(recipes, small_mnist):
     (only,) = result["members"]
     assert only["seed"] == 5
     assert result["test_accuracy"] == only["test_accuracy"] > 0.5
+
+
+def test_the_final_fit_trains_on_the_validation_images_too(recipes, small_mnist, monkeypatch):
+    seen = []
+    train = recipes.NeuralNetwork.train
+
+    def spy(net, X, y, X_val=None, y_val=None, **options):
+        seen.append((len(X), X_val))
+        return train(net, X, y, X_val, y_val, **options)
+
+    monkeypatch.setattr(recipes.NeuralNetwork, "train", spy)
+    for all_images in (False, True):
+        spec = recipes.cnn_recipe(
+            "conv4x3 relu pool2 flatten", 0.05, epochs=1, all_images=all_images
+        )
+        recipes.train_member(spec, 0, small_mnist)
+    (n_split, val_split), (n_all, val_all) = seen
+    assert (n_split, n_all) == (800, 1200) and val_split is not None and val_all is None
