@@ -174,7 +174,7 @@ RECIPES.update(
         "cnn_5x5_bn_elastic_e30": cnn_recipe(  # 98.82%
             CNN_5X5_BN, 0.05, epochs=30, augment=ELASTIC
         ),
-        "cnn_5x5_bn_e20_60k": cnn_recipe(  # cnn_5x5_bn_e20 refit on all 60,000 images
+        "cnn_5x5_bn_e20_60k": cnn_recipe(  # e20 refit on all 60,000: seed 0 test 99.55%, 671 s
             CNN_5X5_BN, 0.05, epochs=20, all_images=True
         ),
         "cnn_5x5_bn_e10_x3": cnn_recipe(  # 99.43% (members 99.33, 99.37, 99.38%)
