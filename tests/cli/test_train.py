@@ -143,7 +143,14 @@ def test_ctrl_c_saves_and_resume_finishes_the_run(tmp_path):
         "-o",
         str(model),
     ]
-    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+    # A shell's background job (`pytest ... &`) inherits SIGINT ignored, and so would barenet:
+    # give it the default disposition, as at a terminal.
+    proc = subprocess.Popen(
+        args,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 60
     while not ckpt.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
