@@ -68,3 +68,20 @@ def test_the_final_fit_trains_on_the_validation_images_too(recipes, small_mnist,
         recipes.train_member(spec, 0, small_mnist)
     (n_split, val_split), (n_all, val_all) = seen
     assert (n_split, n_all) == (800, 1200) and val_split is not None and val_all is None
+
+
+def test_a_recipe_passes_extra_network_settings_on(recipes, small_mnist):
+    spec = recipes.cnn_recipe("conv4x3 relu pool2 flatten", 0.05, epochs=1, l2=5e-4)
+    net, _ = recipes.train_member(spec, 0, small_mnist)
+    assert net.l2 == 5e-4
+    assert recipes.RECIPES["cnn_5x5_bn_l2_e20"]["network"]["l2"] == 5e-4
+
+
+def test_every_recipe_builds_a_network_for_mnist(recipes, small_mnist):
+    X = small_mnist[0][:3]
+    for name, spec in recipes.RECIPES.items():
+        if "layers" in spec["network"]:
+            net = recipes.build_network(spec["network"], seed=0)
+        else:
+            net = recipes.NeuralNetwork(**spec["network"], seed=0)
+        assert net.predict_proba(X).shape == (3, 10), name
