@@ -94,6 +94,10 @@ CNN_5X3X3_BN = (
     "conv32x5 batchnorm relu pool2 conv64x3 batchnorm relu conv64x3 batchnorm relu pool2 "
     "flatten dense256 relu dropout0.4"
 )
+CNN_5X3X3X3_BN = (
+    "conv32x5 batchnorm relu pool2 conv64x3 batchnorm relu conv64x3 batchnorm relu pool2 "
+    "conv128x3 batchnorm relu flatten dense256 relu dropout0.4"
+)
 CNN_5X5 = "conv32x5 relu pool2 conv64x5 relu pool2 flatten dense256 relu dropout0.4"
 CNN_BN = (
     "conv32x3 batchnorm relu conv32x3 batchnorm relu pool2 conv64x3 batchnorm relu "
@@ -157,6 +161,7 @@ RECIPES.update(
         "cnn_5x3x3_bn_e20_60k": cnn_recipe(  # e20 refit on all 60,000, after seeing e20's test
             CNN_5X3X3_BN, 0.05, epochs=20, all_images=True
         ),
+        "cnn_5x3x3x3_bn_e20": cnn_recipe(CNN_5X3X3X3_BN, 0.05, epochs=20),
         "cnn_5x5_bn_e10_x3": cnn_recipe(  # 99.43% (members 99.33, 99.37, 99.38%)
             CNN_5X5_BN, 0.05, epochs=10, members=3
         ),
