@@ -5,16 +5,18 @@ Run from the repository root::
 
     python benchmarks/accuracy_recipes.py --recipe default --seeds 0 1 2
     python benchmarks/accuracy_recipes.py --recipe best --seeds 0 1 2 --json best.json
+    python benchmarks/accuracy_recipes.py --recipe best_cnn --seeds 0 1 2 --verbose
     python benchmarks/accuracy_recipes.py --list
 
 A recipe is a plain dict (they are listed in ``recipe_book.py``): ``network`` holds the
 :class:`barenet.NeuralNetwork` keyword arguments, ``train`` those of
-:meth:`~barenet.NeuralNetwork.train`. Every recipe trains on barenet's 50,000 training images;
-the 10,000 validation images chose every hyperparameter (the test set was looked at only for
-the final ``default`` and ``best``). For each seed the report gives the validation and test
-accuracy and the training seconds (the sum of the epochs' ``epoch_time``, so loading data and
-evaluating the test set are not counted), then mean, min-max and standard deviation over the
-seeds.
+:meth:`~barenet.NeuralNetwork.train`. Every recipe trains on barenet's 50,000 training images
+(one with ``all_images`` on all 60,000); the 10,000 validation images chose every
+hyperparameter (the test set was looked at only for the final recipes, ``default``, ``best``
+and ``best_cnn``; where it had a say, the README says so). For each seed the report gives the
+validation and test accuracy and the training seconds (the sum of the epochs' ``epoch_time``,
+so loading data and evaluating the test set are not counted), then mean, min-max and standard
+deviation over the seeds.
 
 Times depend on the machine, so the report gives a float32 NumPy matmul rate (2048^3, best of
 5) and the load average before and after the runs: the issue's "slow" machines do about 70
