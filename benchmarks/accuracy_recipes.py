@@ -88,6 +88,13 @@ def log_epoch(epoch, logs):
     )
 
 
+def build_member(spec, seed):
+    """The untrained network of ``spec``, initialised with ``seed``."""
+    if "layers" in spec["network"]:  # a layer stack: the studies' builder adds the output
+        return build_network(spec["network"], seed=seed)
+    return NeuralNetwork(**spec["network"], seed=seed)
+
+
 def train_member(spec, seed, data, verbose=False):
     """One network of ``spec`` trained with ``seed`` on the 50,000 training images (all 60,000
     with ``all_images``, when the validation split has chosen everything else), and its
@@ -96,10 +103,7 @@ def train_member(spec, seed, data, verbose=False):
     if spec.get("all_images"):  # the final fit: the validation images join the training set
         X_train, y_train = np.concatenate([X_train, X_val]), np.concatenate([y_train, y_val])
         X_val = y_val = None
-    if "layers" in spec["network"]:  # a layer stack: the studies' builder adds the output
-        net = build_network(spec["network"], seed=seed)
-    else:
-        net = NeuralNetwork(**spec["network"], seed=seed)
+    net = build_member(spec, seed)
     callbacks = [log_epoch] if verbose else []
     history = net.train(
         X_train, y_train, X_val, y_val, verbose=False, callbacks=callbacks, **spec["train"]

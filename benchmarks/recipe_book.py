@@ -1,8 +1,7 @@
 """The accuracy recipes that `accuracy_recipes.py` trains: plain dicts of settings.
 
 A recipe's ``network`` holds the :class:`barenet.NeuralNetwork` keyword arguments (or a layer
-stack under ``layers``), ``train`` those of :meth:`~barenet.NeuralNetwork.train`. The comment
-after each candidate is its validation accuracy with seed 0, which chose the recipes.
+stack under ``layers``), ``train`` those of :meth:`~barenet.NeuralNetwork.train`.
 """
 
 NESTEROV = {"name": "sgd", "momentum": 0.9, "nesterov": True}

@@ -80,8 +80,5 @@ def test_a_recipe_passes_extra_network_settings_on(recipes, small_mnist):
 def test_every_recipe_builds_a_network_for_mnist(recipes, small_mnist):
     X = small_mnist[0][:3]
     for name, spec in recipes.RECIPES.items():
-        if "layers" in spec["network"]:
-            net = recipes.build_network(spec["network"], seed=0)
-        else:
-            net = recipes.NeuralNetwork(**spec["network"], seed=0)
+        net = recipes.build_member(spec, seed=0)
         assert net.predict_proba(X).shape == (3, 10), name
