@@ -94,7 +94,7 @@ def optimizer_paths():
             optimizer.setup(params)
             path = [params.copy()]
             for _ in range(40):
-                optimizer.update(params, curvature * params)  # the gradient of f
+                optimizer.step(params, curvature * params)  # the gradient of f
                 path.append(params.copy())
             path = np.array(path)
             ax.plot(

@@ -11,7 +11,7 @@ def run(opt, grads_seq, p0=(1.0, -2.0), mask=None):
     p = np.array(p0)
     opt.setup(p, None if mask is None else np.array(mask, float))
     for g in grads_seq:
-        opt.update(p, np.array(g))
+        opt.step(p, np.array(g))
     return p
 
 
@@ -65,8 +65,8 @@ def test_state_round_trip_continues_identically():
     b.setup(pa.copy())
     b.set_state({k: np.copy(v) for k, v in a.state().items()})
     pb = pa.copy()
-    a.update(pa, np.array(G[2]))
-    b.update(pb, np.array(G[2]))
+    a.step(pa, np.array(G[2]))
+    b.step(pb, np.array(G[2]))
     assert np.array_equal(pa, pb)
 
 
@@ -105,10 +105,24 @@ def test_every_optimizer_takes_a_zero_step_at_a_zero_rate(name):
     opt = get_optimizer(name, 0.1)
     p = np.array([1.0, -2.0])
     opt.setup(p, np.ones(2))
-    opt.update(p, np.array([0.5, -1.0]))  # a real step first, so that moments are non-zero
+    opt.step(p, np.array([0.5, -1.0]))  # a real step first, so that moments are non-zero
     moved = p.copy()
     opt.learning_rate = 0.0
     with np.errstate(all="raise"):
-        opt.update(p, np.array([0.25, 0.5]))
+        opt.step(p, np.array([0.25, 0.5]))
     np.testing.assert_array_equal(p, moved)
     assert opt.t == 2  # the step was counted: a resumed run keeps the same bias correction
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"])
+def test_update_is_the_old_name_of_step_and_takes_the_same_step(name):
+    grads = np.array([0.5, -1.0, 0.25])
+    stepped, updated = np.ones(3), np.ones(3)
+    a, b = get_optimizer(name, 0.1), get_optimizer(name, 0.1)
+    a.setup(stepped, np.ones(3))
+    b.setup(updated, np.ones(3))
+    for _ in range(3):
+        a.step(stepped, grads)
+        b.update(updated, grads)
+    assert not np.array_equal(stepped, np.ones(3))
+    np.testing.assert_array_equal(stepped, updated)

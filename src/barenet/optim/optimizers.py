@@ -1,4 +1,4 @@
-"""Optimizers: each one a small class whose ``update`` applies one step to a whole buffer.
+"""Optimizers: each one a small class whose ``step`` applies one step to a whole buffer.
 
 The network keeps all parameters in one flat array ``params`` and their gradients, in the same
 layout, in ``grads``; so every optimizer below is a handful of whole-buffer NumPy operations,
@@ -30,9 +30,13 @@ class Optimizer:
         self._tmp = np.empty_like(params)
         self.decay_mask = decay_mask
 
-    def update(self, params, grads):
+    def step(self, params, grads):
         """Apply one step to ``params`` in place, given ``grads`` of the same layout."""
         raise NotImplementedError
+
+    def update(self, params, grads):
+        """The former name of :meth:`step`, kept working for code written before it."""
+        self.step(params, grads)
 
     def config(self):
         return {"name": self.name, "learning_rate": self.learning_rate}
@@ -67,7 +71,7 @@ class SGD(Optimizer):
         super().setup(params, decay_mask)
         self.velocity = np.zeros_like(params) if self.momentum else None
 
-    def update(self, params, grads):
+    def step(self, params, grads):
         self.t += 1
         if self.learning_rate == 0 and self.velocity is not None:
             return  # a zero rate is a zero step: the velocity waits rather than coasting on
@@ -119,7 +123,7 @@ class RMSprop(Optimizer):
         super().setup(params, decay_mask)
         self.square_avg = np.zeros_like(params)
 
-    def update(self, params, grads):
+    def step(self, params, grads):
         self.t += 1
         # --8<-- [start:rmsprop_update]
         s, tmp = self.square_avg, self._tmp
@@ -170,7 +174,7 @@ class Adam(Optimizer):
         self.M = np.zeros_like(params)
         self.V = np.zeros_like(params)
 
-    def update(self, params, grads):
+    def step(self, params, grads):
         self.t += 1
         # --8<-- [start:adam_update]
         b1, b2, M, V, tmp = self.beta1, self.beta2, self.M, self.V, self._tmp
@@ -217,7 +221,7 @@ class AdamW(Adam):
         super().__init__(learning_rate, beta1, beta2, eps)
         self.weight_decay = check.positive_float("weight_decay", weight_decay, allow_zero=True)
 
-    def update(self, params, grads):
+    def step(self, params, grads):
         # --8<-- [start:adamw_update]
         if self.weight_decay:
             decay = self.learning_rate * self.weight_decay
@@ -227,7 +231,7 @@ class AdamW(Adam):
                 np.multiply(params, self.decay_mask, out=self._tmp)
                 self._tmp *= decay
                 params -= self._tmp
-        super().update(params, grads)
+        super().step(params, grads)
         # --8<-- [end:adamw_update]
 
     def config(self):

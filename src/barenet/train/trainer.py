@@ -160,7 +160,7 @@ class Trainer:
         loss, hits = net.backprop(xb, yb, count_correct=True)
         if self.clip_norm is not None:
             clip_by_global_norm(net.grads, self.clip_norm)
-        net.optimizer.update(net.params, net.grads)
+        net.optimizer.step(net.params, net.grads)
         return loss, hits
 
     def _call(self, event, *args):
