@@ -15,11 +15,14 @@ PACKAGE = Path(__file__).parents[1] / "src" / "barenet"
 FLOORS = [
     (
         "ground",
-        ["errors", "validation", "names", "version", "progress", "metrics", "data", "files"],
+        [
+            "errors", "validation", "specs", "callback", "version", "progress", "metrics", "data",
+            "files",
+        ],  # fmt: skip
     ),
     ("parts", ["nn", "optim"]),
     ("loop", ["train"]),
-    ("model", ["network", "anatomy", "prediction"]),
+    ("model", ["network", "structure", "prediction"]),
     ("studies", ["experiments", "viz", "exercises"]),
     ("faces", ["cli", "serve", "sklearn", "__init__", "__main__"]),
 ]

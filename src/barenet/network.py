@@ -1,13 +1,16 @@
-"""The network: a list of layers over one flat parameter buffer, and the original project's API.
+"""The network: a list of layers over one flat parameter buffer, and the classic API.
 
 ``NeuralNetwork.from_layers([Dense(128), ReLU(), Dense(10)], input_shape=784)`` builds any stack
-of :mod:`barenet.nn` layers; ``NeuralNetwork(784, [128, 64], 10)``, the original project's
-signature, builds ``Dense -> ReLU -> Dense -> ReLU -> Dense`` through the same path. A softmax
-cross-entropy loss sits on top (or, with ``loss="mse"``, squared error on the raw outputs, for
-regression). All weights and biases live in ``self.params``, one contiguous
-array, and their gradients in ``self.grads`` with the same layout; each layer sees views into
-both. The training spine is public: :meth:`forward`, :meth:`backward`, :meth:`backprop`; the
-loop that calls them is :class:`barenet.train.trainer.Trainer`, file I/O is in
+of :mod:`barenet.nn` layers; ``NeuralNetwork(784, [128, 64], 10)``, the classic signature
+(kept as the first scripts use it), builds ``Dense -> ReLU -> Dense -> ReLU -> Dense`` through
+the same path. A softmax cross-entropy loss sits on top (or, with ``loss="mse"``, squared
+error on the raw outputs, for regression). All weights and biases live in ``self.params``, one
+contiguous array, and their gradients in ``self.grads`` with the same layout; each layer sees
+views into both.
+
+The training spine is public: :meth:`backprop` (forward, loss, :meth:`backward`) fills
+``self.grads``, and ``self.optimizer.step(self.params, self.grads)`` takes the step; the loop
+that calls them is :class:`barenet.train.Trainer` (:meth:`train`). File I/O is in
 :mod:`barenet.files.modelfile`.
 """
 
@@ -16,7 +19,6 @@ import math
 import numpy as np
 
 from barenet import validation as check
-from barenet.anatomy import Anatomy
 from barenet.files.modelfile import load_network, save_network
 from barenet.nn.activations import ACTIVATIONS
 from barenet.nn.buffers import bind_flat, chain_shapes
@@ -27,31 +29,33 @@ from barenet.nn.penalties import WeightPenalty
 from barenet.nn.stack import layer_from_config, mlp_layers
 from barenet.optim.optimizers import get_optimizer
 from barenet.prediction import Prediction
-from barenet.train.fit import fit
+from barenet.structure import NetworkStructure
 from barenet.train.record import TrainingRecord
+from barenet.train.trainer import TRAINING_OPTIONS, Trainer
 
 
-class NeuralNetwork(Anatomy, Prediction):
+class NeuralNetwork(NetworkStructure, Prediction):
     """A classifier made of layers, with a softmax output and the cross-entropy loss; or, with
     ``loss="mse"``, a regressor whose outputs are the last layer's, scored by squared error.
 
     Parameters
     ----------
     input_size, hidden_sizes, output_size : int, list of int, int
-        The layer widths (the original project's 784, [128, 64], 10).
+        The layer widths: pixels, hidden widths, classes (default 784, [128, 64], 10).
     learning_rate : float or None
         Step size of the optimizer. None (the default) takes the optimizer's own: 0.01 for
-        ``sgd`` (the original project's), ``momentum`` and ``nesterov``; 0.001 for ``rmsprop``,
+        ``sgd`` (the default), ``momentum`` and ``nesterov``; 0.001 for ``rmsprop``,
         ``adam`` and ``adamw``.
     activation : str
         Hidden-layer activation by name: ``relu``, ``leaky_relu``, ``sigmoid``, ``tanh``,
         ``gelu``.
     init : str
-        Weight initialisation: ``xavier`` (the original project's), ``xavier_normal``, ``he``,
+        Weight initialisation: ``xavier`` (the default), ``xavier_normal``, ``he``,
         ``he_uniform``.
     optimizer : str, dict or optimizer
-        ``sgd`` (the original project's), ``momentum``, ``nesterov``, ``rmsprop``, ``adam``,
-        ``adamw``, a dict such as ``{"name": "sgd", "momentum": 0.9}``, or an optimizer object.
+        ``sgd`` (plain gradient descent, the default), ``momentum``, ``nesterov``, ``rmsprop``,
+        ``adam``, ``adamw``, a dict such as ``{"name": "sgd", "momentum": 0.9}``, or an optimizer
+        object.
     dropout : float
         Drop rate after each hidden activation (0 = off).
     batch_norm : bool
@@ -181,7 +185,7 @@ class NeuralNetwork(Anatomy, Prediction):
         the optimizer and the penalties over it."""
         flat = bind_flat(self.layers, self.dtype)
         self.params, self.grads, self.decay_mask = flat.params, flat.grads, flat.decay_mask
-        self._slices = flat.slices
+        self.parameter_layout = flat.slices  # {name: slice}
         self.optimizer.setup(self.params, self.decay_mask)
         self.penalty = WeightPenalty(self.l2, self.l1, self.decay_mask)
 
@@ -251,7 +255,8 @@ class NeuralNetwork(Anatomy, Prediction):
         return X
 
     def backward(self, dZ):
-        """Fill ``self.grads`` from ``dZ = dL/dlogits``, walking the layers in reverse.
+        """The backward pass alone: fill ``self.grads`` from ``dZ = dL/dlogits``, walking the
+        layers in reverse (each layer's ``backward``). :meth:`backprop` calls it.
 
         Returns ``dL/dX`` when the first layer computes it (see :meth:`input_gradient`).
         """
@@ -260,14 +265,18 @@ class NeuralNetwork(Anatomy, Prediction):
         return dZ
 
     def backprop(self, X, y, count_correct=False):
-        """Forward in training mode, the fused loss gradient (softmax cross-entropy, or squared
-        error for regression), backward.
+        """One training pass on a batch: forward in training mode, the loss and its fused
+        gradient (softmax cross-entropy, or squared error for regression), then backward.
 
         Fills ``self.grads`` with the gradient of the batch's mean loss (weight penalties
         included) and returns that loss; with ``count_correct``, returns ``(loss, number of
-        correct predictions)`` (None for regression). ``X`` and ``y`` must be checked already
-        (as :meth:`loss_and_gradient` does); parameters are not changed: an optimizer does that.
+        correct predictions)`` (None for regression). The parameters are not changed: the
+        optimizer's ``step(net.params, net.grads)`` does that. This is the hot path, so ``X``
+        and ``y`` are only cast to the network's dtype, not checked: check a whole data set
+        once with :meth:`check_data` (:meth:`train` does).
         """
+        if X.dtype != self.dtype:
+            X = X.astype(self.dtype)
         logits = self.forward(X, training=True)
         hits = None
         if count_correct and not self.is_regression:
@@ -278,7 +287,8 @@ class NeuralNetwork(Anatomy, Prediction):
         return (loss, hits) if count_correct else loss
 
     def loss_and_gradient(self, X, y):
-        """Mean training loss on ``(X, y)`` and its gradient with respect to ``self.params``.
+        """Mean training loss on ``(X, y)`` and its gradient with respect to ``self.params``,
+        leaving the network as it was: :meth:`backprop` on checked data, for gradient checks.
 
         The gradient is a new flat array in the layout of ``self.params`` (see
         :meth:`parameter_slices` for which slice is which). Dropout and batch normalisation run
@@ -287,7 +297,7 @@ class NeuralNetwork(Anatomy, Prediction):
         (only the work buffer ``self.grads`` is overwritten). Useful to check backpropagation
         against finite differences.
         """
-        X, y = self._check_data(X, y)
+        X, y = self.check_data(X, y)
         kept = {name: array.copy() for name, array in self.named_arrays().items()}
         rng_state = self.rng.bit_generator.state
         try:
@@ -298,7 +308,7 @@ class NeuralNetwork(Anatomy, Prediction):
                 array[...] = kept[name]
             self.rng.bit_generator.state = rng_state
 
-    # -- the original project's API -------------------------------------------------------------
+    # -- training -------------------------------------------------------------------------------
 
     def train(
         self,
@@ -309,53 +319,50 @@ class NeuralNetwork(Anatomy, Prediction):
         epochs=10,
         batch_size=64,
         verbose=True,
-        *,
-        schedule=None,
-        augment=None,
-        early_stopping=None,
-        clip_norm=None,
-        callbacks=(),
-        checkpoint=None,
-        resume=False,
+        **options,
     ):
         """Mini-batch training; returns the history (also kept in ``self.history``).
 
+        This runs the loop you could write by hand (``backprop`` on a shuffled batch, then
+        ``self.optimizer.step``) through a :class:`~barenet.train.Trainer`. ``options`` are the
+        Trainer's keywords, checked there: ``schedule``, ``augment``, ``early_stopping``,
+        ``clip_norm``, ``callbacks``, ``checkpoint``, ``resume`` (see
+        :class:`~barenet.train.Trainer` for each). ``verbose`` shows a progress bar.
+        Calling ``train`` again continues.
+
         The history holds, per epoch: ``train_loss``, ``train_accuracy`` (averaged over the
         epoch's batches), ``val_loss`` and ``val_accuracy`` when validation data is given,
-        ``learning_rate`` and ``epoch_time`` in seconds. Calling ``train`` again continues.
-
-        ``schedule``: learning-rate schedule by name (``constant``, ``step``, ``exponential``,
-        ``cosine``, ``warmup``, ``plateau``), config dict or object; it starts from
-        ``learning_rate``. ``augment``: ``shift``, ``affine``, ``elastic``, a dict such as
-        ``{"name": "shift", "max_shift": 2}``, or a function ``f(X_batch, rng)``.
-        ``early_stopping``: a patience (epochs) or an
-        :class:`~barenet.train.callbacks.EarlyStopping`; the best epoch's weights are restored.
-        ``clip_norm``: clip the gradient's global norm. ``callbacks``: functions
-        ``f(epoch, logs)`` (return True to stop) or callback objects. ``checkpoint``: a path
-        where the whole training state is saved after every epoch; with ``resume=True`` an
-        existing checkpoint there is continued, ending with exactly the weights an
-        uninterrupted run would have. ``verbose`` shows a progress bar.
+        ``learning_rate`` and ``epoch_time`` in seconds.
         """
-        X, y = self._check_data(X_train, y_train, "X_train", "y_train")
+        unknown = sorted(set(options) - set(TRAINING_OPTIONS))
+        if unknown:
+            raise check.BarenetError(
+                f"train() got unknown option(s) {unknown}; the options are X_val, y_val, "
+                f"epochs, batch_size, verbose and {', '.join(TRAINING_OPTIONS)}"
+            )
+        X, y = self.check_data(X_train, y_train, "X_train", "y_train")
         if (X_val is None) != (y_val is None):
             raise check.BarenetError("give both X_val and y_val, or neither")
         if X_val is not None:
-            X_val, y_val = self._check_data(X_val, y_val, "X_val", "y_val")
+            X_val, y_val = self.check_data(X_val, y_val, "X_val", "y_val")
         progress = None
         if verbose:
             from barenet.progress import ProgressBar  # display lives outside the core
 
             progress = ProgressBar(check.positive_int("epochs", epochs))
-        options = dict(schedule=schedule, augment=augment, early_stopping=early_stopping)
-        options.update(clip_norm=clip_norm, callbacks=callbacks, progress=progress)
-        options.update(checkpoint=checkpoint, resume=resume)
-        return fit(self, X, y, X_val, y_val, epochs=epochs, batch_size=batch_size, **options)
+        trainer = Trainer(self, epochs=epochs, batch_size=batch_size, progress=progress, **options)
+        return trainer.fit(X, y, X_val, y_val)
 
-    def _check_features(self, X, name="X", finite=True):
+    def check_features(self, X, name="X", finite=True):
+        """``X`` as this network takes it (its dtype, rows of ``input_size`` features or
+        samples of ``input_shape``), or a :class:`~barenet.errors.DataError` that says what
+        is wrong, naming the argument ``name``."""
         return check.features(X, self.input_size, self.dtype, name, finite, self.input_shape)
 
-    def _check_data(self, X, y, x_name="X", y_name="y", finite=True):
-        X = self._check_features(X, x_name, finite)
+    def check_data(self, X, y, x_name="X", y_name="y", finite=True):
+        """``(X, y)`` checked: the features as :meth:`check_features`, and labels (integer
+        classes, or one-hot rows) or, for regression, float targets, one per sample."""
+        X = self.check_features(X, x_name, finite)
         if self.is_regression:
             return X, check.targets(y, len(X), self.output_size, self.dtype, y_name, x_name)
         return X, check.labels(y, len(X), self.output_size, y_name, x_name)

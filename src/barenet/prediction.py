@@ -1,12 +1,12 @@
-"""Prediction: logits in memory-bounded chunks, checked for overflow, and the scores of the
-original project's API (``predict``, ``predict_proba``, ``calculate_accuracy``, ``evaluate``).
+"""Prediction: logits in memory-bounded chunks, checked for overflow, and the scores of
+the classic API (``predict``, ``predict_proba``, ``calculate_accuracy``, ``evaluate``).
 
 A regression network (``loss="mse"``) predicts its outputs themselves, and scores them by the
 squared-error loss and R^2; the class-only methods say so instead of answering.
 
 :class:`Prediction` is a base of :class:`barenet.NeuralNetwork`; it needs the network's
 ``forward``, ``backward``, ``layers``, ``layer_names``, ``input_size``, ``input_shape``,
-``output_size``, ``dtype``, ``loss`` and its input checks ``_check_features`` / ``_check_data``.
+``output_size``, ``dtype``, ``loss`` and its input checks ``check_features`` / ``check_data``.
 Besides the scores it gives what studies and the web page look at, in prediction mode too:
 every layer's output (:meth:`activations`) and the gradient with respect to the inputs
 (:meth:`input_gradient`).
@@ -53,24 +53,24 @@ class Prediction:
     def predict_proba(self, X):
         """Class probabilities ``(n_samples, output_size)``; each row sums to 1."""
         self._require_classifier("predict_proba")
-        return softmax(self._checked_logits(self._check_features(X, finite=False)))
+        return softmax(self._checked_logits(self.check_features(X, finite=False)))
 
     def predict(self, X):
         """Predicted class labels ``(n_samples,)``; for regression, the outputs
         ``(n_samples, output_size)``."""
-        outputs = self._checked_logits(self._check_features(X, finite=False))
+        outputs = self._checked_logits(self.check_features(X, finite=False))
         return outputs if self.is_regression else outputs.argmax(axis=1)
 
     def calculate_accuracy(self, X, y):
         """Fraction of samples whose predicted class equals the label (a float in [0, 1])."""
         self._require_classifier("calculate_accuracy", "evaluate(X, y) gives its R^2")
-        X, y = self._check_data(X, y, finite=False)
+        X, y = self.check_data(X, y, finite=False)
         return float(np.mean(self._checked_logits(X).argmax(axis=1) == y))
 
     def evaluate(self, X, y):
         """``{"loss": mean cross-entropy, "accuracy": fraction correct}`` on ``(X, y)``; for
         regression ``{"loss": mean squared-error loss, "r2": R^2}``."""
-        X, y = self._check_data(X, y, finite=False)
+        X, y = self.check_data(X, y, finite=False)
         return self._scores(self._checked_logits(X), y)
 
     def input_gradient(self, X, y):
@@ -80,7 +80,7 @@ class Prediction:
         FGSM needs. ``self.grads`` is overwritten on the way.
         """
         shape = np.shape(X)
-        X, y = self._check_data(X, y, finite=False)
+        X, y = self.check_data(X, y, finite=False)
 
         def loss_gradient(outputs):  # the fused loss writes dL/d outputs into their buffer
             LOSSES[self.loss](outputs, y, outputs)
@@ -100,7 +100,7 @@ class Prediction:
             outputs[...] = 0
             outputs[:, k] = 1
 
-        return self._to_inputs(self._check_features(X, finite=False), one_hot).reshape(shape)
+        return self._to_inputs(self.check_features(X, finite=False), one_hot).reshape(shape)
 
     def _to_inputs(self, X, output_gradient):
         """Forward in prediction mode, ``output_gradient(outputs)`` turns the outputs' buffer into
@@ -120,7 +120,7 @@ class Prediction:
     def activations(self, X):
         """Every layer's output for the batch ``X`` in prediction mode:
         ``{layer name: array (batch, *output_shape)}`` in layer order (copies)."""
-        X = self._check_features(X).reshape(-1, *self.input_shape)
+        X = self.check_features(X).reshape(-1, *self.input_shape)
         outputs = {}
         for name, layer in zip(self.layer_names(), self.layers):
             X = layer.forward(X, training=False)

@@ -6,7 +6,7 @@ which moves from the first batch with the running loss and an estimate of the ti
 writes one line per epoch with its figures, so the log stays readable after the bar is gone.
 The summary (:func:`network_lines`, :func:`data_line`, :func:`training_lines`, like Keras's
 ``model.summary()``) and the record of a saved network (:func:`record_lines`) are lines of
-text, with settings in words (:mod:`barenet.names`); they read a network through its public
+text, with settings in words (:mod:`barenet.specs`); they read a network through its public
 attributes and import none.
 """
 
@@ -21,7 +21,8 @@ if importlib.util.find_spec("ipywidgets") is not None:
 else:
     from tqdm import tqdm
 
-from barenet.names import describe_optimizer, describe_setting
+from barenet.callback import Callback
+from barenet.specs import describe_optimizer, describe_setting
 
 
 def format_logs(logs):
@@ -55,7 +56,7 @@ def resume_message(trainer):
     return text
 
 
-class ProgressBar:
+class ProgressBar(Callback):
     """Callback: a bar over the batches of ``epochs`` epochs, showing the running loss, plus one
     line of figures per epoch (and a line when a checkpoint is resumed).
 

@@ -167,3 +167,101 @@ def test_a_training_step_allocates_nothing_the_size_of_the_parameters(options):
         tracemalloc.stop()
     batch_arrays = 32 * (784 + 4 * 800 + 4 * 10) * 4 * 2  # inputs, outputs and gradients
     assert peak < net.params.nbytes + batch_arrays + 200_000, (peak, net.params.nbytes)
+
+
+# -- the loop by hand, the options in one place, callbacks ------------------------------------
+
+
+def test_train_is_the_loop_written_by_hand():
+    """``train`` gives bit for bit the weights of the four-line loop with the same shuffles."""
+    X, y = blobs()
+    trained = NeuralNetwork(10, [8], 3, learning_rate=0.1, seed=0)
+    trained.train(X, y, epochs=3, batch_size=32, verbose=False)
+    by_hand = NeuralNetwork(10, [8], 3, learning_rate=0.1, seed=0)
+    for _ in range(3):
+        order = by_hand.rng.permutation(len(X))  # the trainer shuffles with the network's rng
+        for start in range(0, len(X), 32):
+            batch = order[start : start + 32]
+            by_hand.backprop(X[batch], y[batch])
+            by_hand.optimizer.step(by_hand.params, by_hand.grads)
+    assert not np.array_equal(by_hand.params, NeuralNetwork(10, [8], 3, seed=0).params)
+    np.testing.assert_array_equal(by_hand.params, trained.params)
+
+
+def test_backprop_fills_the_gradient_and_changes_no_parameter():
+    X, y = blobs(n=64)
+    net = NeuralNetwork(10, [8], 3, seed=0)
+    before = net.params.copy()
+    loss = net.backprop(X.astype(np.float64), y)  # cast to the network's float32
+    assert loss == pytest.approx(net.evaluate(X, y)["loss"], rel=1e-5)
+    assert np.abs(net.grads).sum() > 0 and net.grads.dtype == np.float32
+    np.testing.assert_array_equal(net.params, before)
+
+
+def test_an_unknown_training_option_is_named_with_the_known_ones():
+    X, y = blobs(n=40)
+    with pytest.raises(BarenetError, match=r"unknown option\(s\) \['shedule'\].*schedule"):
+        NeuralNetwork(10, [8], 3, seed=0).train(X, y, shedule="cosine", verbose=False)
+
+
+def test_a_callback_subclass_hears_every_hook_in_order():
+    from barenet.callback import Callback
+
+    class Log(Callback):
+        def __init__(self):
+            self.events = []
+
+        def on_train_begin(self, trainer):
+            self.events.append("begin")
+
+        def on_epoch_begin(self, trainer, epoch):
+            self.events.append(f"epoch{epoch}")
+
+        def on_batch_end(self, trainer, batch, logs):
+            self.events.append(f"batch{batch}")
+
+        def on_epoch_end(self, trainer, epoch, logs):
+            self.events.append(f"end{epoch}:{logs['epoch']}")
+
+        def on_train_end(self, trainer):
+            self.events.append("done")
+
+    X, y = blobs(n=64)
+    log = Log()
+    NeuralNetwork(10, [8], 3, seed=0).train(X, y, epochs=2, batch_size=32, verbose=False,
+                                            callbacks=[log])  # fmt: skip
+    assert log.events == [
+        "begin", "epoch0", "batch0", "batch1", "end0:1", "epoch1", "batch0", "batch1", "end1:2",
+        "done",
+    ]  # fmt: skip
+
+
+def test_an_object_with_only_some_hooks_still_works_as_a_callback():
+    class OnlyEpochs:  # written before the Callback base class: no other hook
+        def __init__(self):
+            self.epochs = []
+
+        def on_epoch_end(self, trainer, epoch, logs):
+            self.epochs.append(epoch)
+            trainer.stop_training = epoch == 1
+
+    X, y = blobs(n=64)
+    watcher = OnlyEpochs()
+    history = NeuralNetwork(10, [8], 3, seed=0).train(
+        X, y, epochs=5, batch_size=32, verbose=False, callbacks=[watcher]
+    )
+    assert watcher.epochs == [0, 1] and len(history["train_loss"]) == 2
+    with pytest.raises(BarenetError, match="a callback must be a function"):
+        NeuralNetwork(10, [8], 3, seed=0).train(X, y, verbose=False, callbacks=[42])
+
+
+def test_reduce_on_plateau_after_a_warm_up_still_lowers_the_rate():
+    X, y = blobs(n=64)
+    net = NeuralNetwork(10, [8], 3, learning_rate=0.1, seed=0)
+    plateau = {"name": "plateau", "patience": 1, "factor": 0.5, "monitor": "train_accuracy"}
+    # Training accuracy reaches 1.0 within a few epochs on these blobs, then cannot improve.
+    history = net.train(X, y, epochs=8, batch_size=16, verbose=False,
+                        schedule={"name": "warmup", "warmup": 1, "then": plateau})  # fmt: skip
+    assert history["train_accuracy"][-3:] == [1.0] * 3
+    assert history["learning_rate"][1] == pytest.approx(0.1)  # the warm-up is over
+    assert history["learning_rate"][-1] <= 0.1 * 0.5**2

@@ -362,6 +362,24 @@ def _robustness_options(add):
     )
 
 
+class OptionRecorder:
+    """A parser (or argument group) that notes the option strings of each argument added
+    through it, so that a study knows its options without reading argparse's internals."""
+
+    def __init__(self, parser, option_strings=None):
+        self.parser = parser
+        self.option_strings = [] if option_strings is None else option_strings
+
+    def add_argument(self, *args, **kwargs):
+        action = self.parser.add_argument(*args, **kwargs)
+        self.option_strings.extend(action.option_strings)
+        return action
+
+    def add_argument_group(self, *args, **kwargs):
+        group = self.parser.add_argument_group(*args, **kwargs)
+        return OptionRecorder(group, self.option_strings)
+
+
 STUDY_OPTIONS = {
     "architectures": _architectures_options,
     "learning-rates": _learning_rates_options,
@@ -381,12 +399,12 @@ def add_study_parsers(sub, titles):
         example = f"example:\n  {STUDY_EXAMPLES[name]}"
         study = studies.add_parser(name, help=title, description=textwrap.fill(about, 88),
                                    epilog=example, formatter_class=HelpFormatter)  # fmt: skip
-        _runs_options(study, name)
-        STUDY_OPTIONS[name](study.add_argument_group(f"the {name} study").add_argument)
-        _how_to_run_options(study)
-        for action in study._actions:
-            for option in action.option_strings:
-                OPTION_STUDIES.setdefault(option, []).append(name)
+        options = OptionRecorder(study)
+        _runs_options(options, name)
+        STUDY_OPTIONS[name](options.add_argument_group(f"the {name} study").add_argument)
+        _how_to_run_options(options)
+        for option in ["-h", "--help", *options.option_strings]:
+            OPTION_STUDIES.setdefault(option, []).append(name)
     for option, names in OPTION_STUDIES.items():
         if len(names) < len(titles):
             FOREIGN_OPTIONS[option] = f"{option} is an option of the {' and '.join(names)} study"

@@ -9,8 +9,8 @@ import json
 
 from barenet import progress
 from barenet.cli.parsing import add_command, model_argument
-from barenet.names import describe_optimizer
 from barenet.network import load_model
+from barenet.specs import describe_optimizer
 
 
 def add_commands(commands):

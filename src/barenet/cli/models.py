@@ -26,9 +26,9 @@ from barenet.data import preprocess_image
 from barenet.data.own import PICTURE_SUFFIXES
 from barenet.errors import BarenetError
 from barenet.metrics import classification_report, format_classification_report
-from barenet.names import describe_optimizer
 from barenet.network import load_model
 from barenet.nn.losses import r2_score
+from barenet.specs import describe_optimizer
 
 
 def add_commands(commands):

@@ -287,7 +287,7 @@ def _family(name):
 def _load_raw(family, data_dir, download, progress):
     """The four uint8 arrays of an IDX family (MNIST keeps its own folder rules)."""
     if family is mnist.MNIST:
-        return mnist._load_raw(data_dir, download, progress)
+        return mnist.load_shared(data_dir, download, progress)
     return load_family(family, family_home(family, data_dir), download, progress)
 
 

@@ -3,8 +3,8 @@
 MNIST's digits are light on dark, scaled so the larger side of their ink is 20 pixels (keeping
 the aspect ratio), and placed in 28x28 with their centre of mass at the centre: a 4-pixel
 margin. scikit-learn's 8x8 ``digits`` have no margin: the ink fills the height (or width) of the
-image. :data:`MNIST` and :data:`FILL` describe the two framings; :func:`framing_for` picks one
-from the image shape (a side under 16 pixels: ``FILL``).
+image. :data:`MNIST` and :data:`FILL` are the two framings, each a :class:`DigitStyle`;
+:func:`framing_for` picks one from the image shape (a side under 16 pixels: ``FILL``).
 
 People draw with pens of every width. A 3-pixel pen on a 280x280 canvas becomes a faint
 one-pixel line once the digit is shrunk to 20x20, and a fat marker a blob. So the stroke width,
@@ -43,8 +43,8 @@ SMALL_DIGIT = 0.3
 
 
 @dataclass(frozen=True)
-class Framing:
-    """How a data set frames its digits.
+class DigitStyle:
+    """How a data set's digits are sized, stroked and placed in their image (its framing).
 
     ``box`` is the larger side of the ink as a fraction of the image's smaller side; ``widths``
     the range of stroke widths (relative to the larger side of the ink) that is left alone, and
@@ -65,8 +65,8 @@ class Framing:
 # (5th to 95th percentile, median 0.118). Measured on scikit-learn's 1,797 digits, whose ink
 # spans all 8 rows: 0.19 to 0.30 (median 0.23) at 8x8; their strokes are drawn here a little
 # thinner (the 4x shrinking blurs them wider).
-MNIST = Framing("mnist", box=20 / 28, widths=(0.083, 0.18), thin_to=0.11, thick_to=0.15)
-FILL = Framing("fill", box=1.0, widths=(0.15, 0.26), thin_to=0.18, thick_to=0.22, fill=True)
+MNIST = DigitStyle("mnist", box=20 / 28, widths=(0.083, 0.18), thin_to=0.11, thick_to=0.15)
+FILL = DigitStyle("fill", box=1.0, widths=(0.15, 0.26), thin_to=0.18, thick_to=0.22, fill=True)
 
 
 def framing_for(shape):
@@ -90,7 +90,7 @@ class Prepared:
     fitted: np.ndarray
     centred: np.ndarray
     box: int
-    framing: Framing
+    framing: DigitStyle
     ink_fraction: float
     notes: list = field(default_factory=list)
 

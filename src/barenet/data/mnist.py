@@ -85,11 +85,12 @@ def load_mnist(data_dir=None, download=True, progress=True):
     saying where it looked when the files are absent, :class:`DataError` when they are invalid.
     The arrays are fresh copies: changing them does not affect later calls.
     """
-    return tuple(array.copy() for array in _load_raw(data_dir, download, progress))
+    return tuple(array.copy() for array in load_shared(data_dir, download, progress))
 
 
-def _load_raw(data_dir, download, progress):
-    """The four MNIST arrays, shared with the in-process cache: callers must not modify them."""
+def load_shared(data_dir=None, download=True, progress=True):
+    """The four MNIST arrays as :func:`load_mnist` gives them, but shared with the in-process
+    cache rather than copied (the files are read once per process): do not modify them."""
     # The mirrors and checksums are looked up at call time so that tests can point them at a
     # local server.
     return load_family(MNIST, data_home(data_dir), download, progress, MIRRORS, MD5)
@@ -103,5 +104,5 @@ def load_and_preprocess_mnist(data_dir=None, validation_size=10000, seed=42, dty
     ``np.random.default_rng(seed)``, so the default split is 50,000 / 10,000 / 10,000.
     Missing files are downloaded as by :func:`load_mnist`.
     """
-    raw = _load_raw(data_dir, download=True, progress=True)
+    raw = load_shared(data_dir, download=True, progress=True)
     return split_features(raw, validation_size, seed, dtype, scale=255)

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from barenet import validation as check
+from barenet.callback import Callback
 from barenet.experiments.options import StudyOptions
 from barenet.experiments.summary import format_table, summarize
 from barenet.experiments.trial import dataset_spec, load_split, train_network
@@ -64,7 +65,7 @@ def activation_statistics(net, X):
     return stats
 
 
-class DynamicsRecorder:
+class DynamicsRecorder(Callback):
     """Callback: per-layer figures on ``(X_probe, y_probe)`` at each epoch end, in ``rows``.
 
     Epoch 0 is the untrained network. Each row: ``epoch``, ``layer`` (1 = first dense layer),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from barenet import validation as check
 from barenet.experiments.runner import run_jobs
 from barenet.experiments.trial import data_options, dataset_spec, seed_list, seeded_jobs
-from barenet.names import describe_optimizer
+from barenet.specs import describe_optimizer
 
 
 @dataclass
@@ -113,8 +113,8 @@ STUDY_HELP = {
     "robustness": "Score trained networks (or a saved --model) on damaged test images: Gaussian "
     "and salt-and-pepper noise, occlusion, shifts, rotations, the FGSM attack.",
 }
-# The studies' own defaults, the original project's quick settings, where they differ from
-# `barenet train`'s: said in each study's help.
+# The studies' own defaults, the quick settings of the first experiment scripts, where they
+# differ from `barenet train`'s: said in each study's help.
 STUDY_DEFAULTS = {"epochs": 10, "batch_size": 64, "optimizer": "sgd", "hidden": [128, 64]}
 
 
@@ -149,7 +149,7 @@ def defaults_note(study, train):
         if STUDY_DEFAULTS[k] != train[k]
     ]
     return (
-        "Its defaults are quick ones, the original project's, not barenet train's: "
+        "Its defaults are quick ones, those of the first experiment scripts, not barenet train's: "
         + ", ".join(words)
         + "; no schedule and no augmentation."
     )

@@ -14,8 +14,8 @@ import math
 import numpy as np
 
 from barenet.errors import BarenetError
-from barenet.names import from_spec
 from barenet.nn.layers import Layer
+from barenet.specs import from_spec
 
 
 class Activation(Layer):

@@ -17,6 +17,10 @@ from barenet.errors import BarenetError
 from barenet.nn.init import get_initializer
 from barenet.nn.layers import Layer
 
+# dX by a full correlation when the input's area is at most this times the output's: the
+# extra multiply-adds cost less than col2im's scattered adds up to about there.
+FULL_DX_MAX_AREA_RATIO = 1.25
+
 
 def int_pair(name, value):
     """``(a, b)`` from an int ``n`` (``(n, n)``) or a pair of positive ints."""
@@ -98,19 +102,18 @@ class Conv2D(Layer):
         self.output_shape = (*self.out_hw, self.filters)
         # im2col copies contiguous runs: kw*C values of a window row when cols is stored
         # (B*OH*OW, kh*kw*C), or OW values of an image row when it is stored transposed, which
-        # needs C == 1 and stride 1. The longer run is the faster copy (5x for 28x28x1 images).
+        # needs C == 1 and stride 1. The longer run is the faster copy.
         self._transposed_cols = C == 1 and sw == 1 and self.out_hw[1] > kw
         # dX for stride 1: a "full" correlation (im2col of dY, one sgemm) rather than col2im.
         # It needs the padding within the kernel (kh-1-top >= 0 zero rows, ...) and costs
-        # H*W*kh*kw*F*C multiply-adds against OH*OW*kh*kw*F*C for col2im (more for "valid").
-        # Measured per batch of 64: 3x3 "same" 32->32 on 28x28, backward 46 -> 31 ms; but
-        # LeNet's 5x5 "valid" 20->50 on 12x12 (H*W = 2.25 OH*OW) went from 6.5 to 12.5 ms.
+        # H*W*kh*kw*F*C multiply-adds against OH*OW*kh*kw*F*C for col2im, so it wins only where
+        # the input is barely larger than the output, as with "same" padding.
         top, bottom, left, right = self.pads
         self._full_dx = (
             (sh, sw) == (1, 1)
             and max(top, bottom) < kh
             and max(left, right) < kw
-            and H * W <= 1.25 * self.out_hw[0] * self.out_hw[1]
+            and H * W <= FULL_DX_MAX_AREA_RATIO * self.out_hw[0] * self.out_hw[1]
         )
         return self.output_shape
 
@@ -149,7 +152,7 @@ class Conv2D(Layer):
         # --8<-- [start:conv_backward]
         dY2 = dY.reshape(-1, F)
         self._weight_grad(dY2)  # dW2 = cols^T dY2
-        # db: the column sums of dY2 as in Dense, again over rows of OW*F values (3x faster).
+        # db: the column sums of dY2 as in Dense, over rows of OW*F values (fewer, longer calls).
         rows = dY.reshape(-1, self.out_hw[1] * F)
         ones = self._buffer("_ones", (len(rows),), dY.dtype)
         ones[...] = 1
@@ -169,8 +172,7 @@ class Conv2D(Layer):
         ``C = len(W2) // (kh*kw)``).
 
         The copy and the product go a few images at a time, about ``_CHUNK_BYTES`` of ``cols``,
-        so that the product reads its rows from cache rather than memory: for 3x3 kernels
-        on 32 and 64 channels this took the forward from 13 to 9 ms per batch of 64.
+        so that the product reads its rows from cache rather than memory.
         """
         B, (oh, ow) = len(Xp), Y.shape[1:3]
         if self._transposed_cols:

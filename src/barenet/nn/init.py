@@ -14,7 +14,7 @@ from barenet.errors import BarenetError
 def xavier_uniform(rng, n_in, n_out, dtype):
     """Uniform on ``[-r, r]`` with ``r = sqrt(6 / (n_in + n_out))``.
 
-    The original project's initialisation.
+    The default of the classic ``NeuralNetwork(784, [128, 64], 10)``.
     """
     # --8<-- [start:xavier_uniform]
     r = math.sqrt(6.0 / (n_in + n_out))

@@ -143,8 +143,8 @@ def describe_layers(layers):
 def mlp_layers(
     hidden_sizes, output_size, activation="relu", init="xavier", dropout=0.0, batch_norm=False
 ):
-    """The original project's stack: ``Dense [BatchNorm] activation [Dropout]`` per hidden
-    width, then ``Dense(output_size)``."""
+    """The classic multi-layer perceptron that ``NeuralNetwork(784, [128, 64], 10)`` builds:
+    ``Dense [BatchNorm] activation [Dropout]`` per hidden width, then ``Dense(output_size)``."""
     layers = []
     for width in hidden_sizes:
         layers.append(Dense(width, init))

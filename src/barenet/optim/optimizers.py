@@ -13,7 +13,7 @@ import numpy as np
 
 from barenet import validation as check
 from barenet.errors import BarenetError
-from barenet.names import build, parse_spec
+from barenet.specs import build, parse_spec
 
 
 class Optimizer:

@@ -10,7 +10,7 @@ with memory, reduce-on-plateau, exposes it through ``state``/``set_state``.
 import math
 
 from barenet import validation as check
-from barenet.names import from_spec
+from barenet.specs import from_spec
 
 
 class Schedule:
@@ -37,6 +37,10 @@ class Schedule:
 
     def set_state(self, state):
         """Restore what :meth:`state` returned (only reduce-on-plateau has any)."""
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        """Called by the trainer after each epoch with its figures; only reduce-on-plateau
+        looks at them."""
 
 
 class Constant(Schedule):
@@ -127,12 +131,21 @@ class Warmup(Schedule):
     def config(self):
         return {**super().config(), "then": self.then.config()}
 
+    def on_epoch_end(self, trainer, epoch, logs):
+        self.then.on_epoch_end(trainer, epoch, logs)  # a plateau after the warm-up still watches
+
+    def state(self):
+        return self.then.state()
+
+    def set_state(self, state):
+        self.then.set_state(state)
+
 
 class ReduceOnPlateau(Schedule):
     """Multiply the rate by ``factor`` when ``monitor`` has not improved for ``patience`` epochs.
 
-    It watches the epoch's figures through :meth:`on_epoch_end` (the trainer calls it as a
-    callback); falls back to the training loss when there is no validation data.
+    It watches the epoch's figures through :meth:`on_epoch_end`, which the trainer calls after
+    each epoch; falls back to the training loss when there is no validation data.
     """
 
     name = "plateau"

@@ -7,8 +7,8 @@ pictures for such a network, as ``barenet predict`` does.
 
 from pathlib import Path
 
-from barenet.names import describe_optimizer, describe_setting
 from barenet.nn.stack import describe_layer
+from barenet.specs import describe_optimizer, describe_setting
 
 
 def model_card(net, file=None):
@@ -58,7 +58,7 @@ def model_card(net, file=None):
 
 def card_lines(card, optimizer, info):
     """The card in words for people, as ``{"field", "label", "text"}`` lines: the settings as
-    :func:`~barenet.names.describe_optimizer` and :func:`~barenet.names.describe_setting` say
+    :func:`~barenet.specs.describe_optimizer` and :func:`~barenet.specs.describe_setting` say
     them ("SGD with Nesterov momentum 0.9, learning rate 0.05", "cosine (down to 0)")."""
     arch, train = card["architecture"], card["training"]
     regularisation = [

@@ -15,7 +15,7 @@ import numpy as np
 
 from barenet import validation as check
 from barenet.errors import BarenetError
-from barenet.names import from_spec
+from barenet.specs import from_spec
 
 
 def _grid(side):

@@ -1,13 +1,13 @@
 """Callbacks: code that runs as training goes (each epoch, each batch), without touching the
 training loop.
 
-A callback is an object with any of ``on_train_begin(trainer)``, ``on_epoch_begin(trainer,
-epoch)``, ``on_batch_end(trainer, batch, logs)`` (the running loss of the epoch so far),
-``on_epoch_end(trainer, epoch, logs)`` and ``on_train_end(trainer)``; or simply a function
-``f(epoch, logs)``, called after each epoch, which stops training by returning ``True``. An
-epoch's ``logs`` hold its figures (``train_loss``, ``val_accuracy``, ...). Setting
-``trainer.stop_training = True`` ends training after this epoch. :class:`HistoryFile` keeps
-the per-epoch figures in a file as they come (``barenet train --history``).
+A callback is a :class:`~barenet.callback.Callback` (its hooks ``on_train_begin``,
+``on_epoch_begin``, ``on_batch_end``, ``on_epoch_end``, ``on_train_end`` say what a callback
+can do), or simply a function ``f(epoch, logs)``, called after each epoch, which stops training
+by returning ``True``. An epoch's ``logs`` hold its figures (``train_loss``, ``val_accuracy``,
+...). Setting ``trainer.stop_training = True`` ends training after this epoch. Here:
+:class:`EarlyStopping`, and :class:`HistoryFile`, which keeps the per-epoch figures in a file
+as they come (``barenet train --history``).
 """
 
 import csv
@@ -16,12 +16,13 @@ import json
 import math
 from pathlib import Path
 
+from barenet.callback import HOOKS, Callback
 from barenet.errors import BarenetError
 from barenet.files.archive import atomic_write_bytes
 from barenet.validation import positive_float, positive_int
 
 
-class FunctionCallback:
+class FunctionCallback(Callback):
     """Wraps ``f(epoch, logs)``: called after every epoch; returning ``True`` stops training."""
 
     def __init__(self, fn):
@@ -32,19 +33,38 @@ class FunctionCallback:
             trainer.stop_training = True
 
 
+class HookObject(Callback):
+    """An object that defines some of the hooks without being a :class:`Callback` (as callbacks
+    were written before the base class): its hooks are called, the others do nothing. Its
+    other attributes (``state``, ``set_state``...) read through."""
+
+    def __init__(self, obj):
+        self.wrapped = obj
+        for hook in HOOKS:
+            if hasattr(obj, hook):
+                setattr(self, hook, getattr(obj, hook))
+
+    def __getattr__(self, name):  # only for names not found on this object
+        if name == "wrapped":
+            raise AttributeError(name)
+        return getattr(self.wrapped, name)
+
+
 def as_callback(cb):
-    """Accept callback objects as they are and wrap plain functions."""
-    hooks = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
-    if any(hasattr(cb, hook) for hook in hooks):
+    """A :class:`Callback` from a callback object or a function ``f(epoch, logs)``."""
+    if isinstance(cb, Callback):
         return cb
+    if any(hasattr(cb, hook) for hook in HOOKS):
+        return HookObject(cb)
     if callable(cb):
         return FunctionCallback(cb)
     raise BarenetError(
-        f"a callback must be a function f(epoch, logs) or define one of {hooks}, got {cb!r}"
+        "a callback must be a function f(epoch, logs), a barenet.callback.Callback, or define "
+        f"one of {HOOKS}, got {cb!r}"
     )
 
 
-class EarlyStopping:
+class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved for ``patience`` epochs; restore the best weights.
 
     ``monitor`` is a key of the epoch logs: ``val_accuracy`` (higher is better) or ``val_loss``
@@ -118,7 +138,7 @@ def get_early_stopping(spec, has_validation, monitor="val_accuracy"):
     return EarlyStopping(monitor, patience=positive_int("early_stopping", spec))
 
 
-class HistoryFile:
+class HistoryFile(Callback):
     """Callback: rewrite the per-epoch figures to a .csv or .json file after every epoch, so
     that an interrupted run keeps them. JSON: a list of one object per epoch."""
 

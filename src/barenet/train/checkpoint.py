@@ -12,13 +12,14 @@ import os
 
 import numpy as np
 
+from barenet.callback import Callback
 from barenet.errors import ModelFileError
 from barenet.files.archive import load_arrays, save_arrays
 from barenet.files.modelfile import build_from_header, file_header, fill_arrays
-from barenet.names import describe_optimizer, describe_setting
+from barenet.specs import describe_optimizer, describe_setting
 
 
-class Checkpoint:
+class Checkpoint(Callback):
     """Callback: save the whole training state to ``path`` after every epoch."""
 
     def __init__(self, path):
@@ -64,12 +65,13 @@ def _stateful(trainer):
     """``{name: object}`` of every part of the run that carries state across epochs."""
     parts = {"optimizer": trainer.network.optimizer, "schedule": trainer.schedule}
     for cb in trainer.callbacks:
-        if hasattr(cb, "state") and cb is not trainer.schedule:
+        if hasattr(cb, "state"):
             # Named by class, not position: a resumed run may add or drop other callbacks.
-            name, n = type(cb).__name__, 1
+            kind = type(getattr(cb, "wrapped", cb)).__name__
+            name, n = kind, 1
             while name in parts:
                 n += 1
-                name = f"{type(cb).__name__}{n}"
+                name = f"{kind}{n}"
             parts[name] = cb
     return parts
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from barenet.files.archive import atomic_write_bytes
 from barenet.metrics import classification_report, format_classification_report
-from barenet.names import describe_optimizer, describe_setting
 from barenet.network import NeuralNetwork, load_model
+from barenet.specs import describe_optimizer, describe_setting
 from barenet.viz.plots import (
     plot_confident_mistakes,
     plot_confusion_matrix,

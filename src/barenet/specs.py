@@ -1,4 +1,5 @@
-"""Name tables: how activations, optimizers, schedules and augmentations are found by name.
+"""Specs: how activations, optimizers, schedules and augmentations are found by name, and
+how their settings read in words.
 
 A spec is a name (``"adam"``) or a config dict (``{"name": "sgd", "momentum": 0.9}``), which is
 also what a saved model's JSON header holds, so every piece can be rebuilt from its file.

@@ -1,8 +1,9 @@
-"""What a network is made of, read off its layer list: the views that the original API, the
-model card, the report and the studies use.
+"""What a network is made of, read off its layer list: its widths, activation, layer names,
+named parameter arrays and where each lies in the flat buffer, as the classic API
+(``hidden_sizes``, ``activation``), the model card, the report and the studies read them.
 
-:class:`Anatomy` is a base of :class:`barenet.NeuralNetwork`; it needs ``self.layers``,
-``self.input_shape``, ``self.params`` and ``self._slices`` and changes nothing.
+:class:`NetworkStructure` is a base of :class:`barenet.NeuralNetwork`; it needs ``self.layers``,
+``self.input_shape``, ``self.params`` and ``self.parameter_layout`` and changes nothing.
 """
 
 from barenet.nn.activations import Activation
@@ -10,7 +11,7 @@ from barenet.nn.layers import BatchNorm, Dense, Dropout
 from barenet.nn.stack import describe_layers
 
 
-class Anatomy:
+class NetworkStructure:
     """Read-only descriptions of a network's layers and parameters."""
 
     @property
@@ -20,7 +21,8 @@ class Anatomy:
 
     @property
     def hidden_sizes(self):
-        """Widths of the Dense layers before the last (the original project's ``hidden_sizes``)."""
+        """Widths of the Dense layers before the last: the ``hidden_sizes`` of
+        ``NeuralNetwork(784, hidden_sizes, 10)``."""
         return [layer.units for layer in self.layers if isinstance(layer, Dense)][:-1]
 
     @property
@@ -69,4 +71,4 @@ class Anatomy:
     def parameter_slices(self):
         """``{"layers.<i>.<name>": slice}``: where each parameter lies in the flat ``params``
         (and ``grads``, and the gradient of ``loss_and_gradient``)."""
-        return dict(self._slices)
+        return dict(self.parameter_layout)

@@ -1,6 +1,6 @@
 """Settings in words: what the model card, `evaluate`, `info` and the report show."""
 
-from barenet.names import describe_optimizer, describe_setting
+from barenet.specs import describe_optimizer, describe_setting
 
 
 def test_optimizer_says_what_ran():
