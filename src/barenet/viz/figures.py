@@ -18,7 +18,7 @@ from barenet.errors import BarenetError
 from barenet.experiments.learning_rates import centred_average
 from barenet.experiments.perturbations import PERTURBATIONS
 from barenet.experiments.summary import summarize
-from barenet.viz.plots import _figure, _save
+from barenet.viz.plots import new_figure, save_png
 
 
 def _ok(rows):
@@ -37,7 +37,7 @@ def plot_architectures(rows, path):
     rows = _ok(rows)
     metrics = ["n_parameters", "test_accuracy", "train_time"]
     summary = summarize(rows, ["architecture"], metrics)
-    fig = _figure(16, 4.8)
+    fig = new_figure(16, 4.8)
     size_ax, time_ax, curve_ax = fig.subplots(1, 3)
     for color, s in zip(_colors(len(summary)), summary):
         acc, err = s["test_accuracy_mean"] * 100, s["test_accuracy_std"] * 100
@@ -62,7 +62,7 @@ def plot_architectures(rows, path):
         _plain_log_ticks(ax.xaxis, form)
     fig.legend(title="architecture", loc="outside right upper", fontsize=9)
     fig.suptitle(f"Architecture comparison ({_seeds(summary)})")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def _compact(count):
@@ -127,7 +127,7 @@ def plot_learning_rates(rows, path):
     learned, then blew up). 5 x 4.8 inches per panel."""
     rows = _ok(rows)
     optimizers = list(dict.fromkeys(row["optimizer"] for row in rows))
-    fig = _figure(5 * (len(optimizers) + 1), 4.8)
+    fig = new_figure(5 * (len(optimizers) + 1), 4.8)
     axes = fig.subplots(1, len(optimizers) + 1, squeeze=False)[0]
     for ax, optimizer in zip(axes, optimizers):
         mine = [row for row in rows if row["optimizer"] == optimizer]
@@ -161,7 +161,7 @@ def plot_learning_rates(rows, path):
     axes[-1].legend(fontsize=8)
     diverged = "; dashed: the loss diverged" if any(r.get("diverged") for r in rows) else ""
     fig.suptitle(f"Learning rates ({_seeds(summary)}{diverged})")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def _final_accuracy(row):
@@ -198,7 +198,7 @@ def plot_range_test(results, path):
     centred loss and the test's suggested rate marked. ``results``: one result of
     :func:`~barenet.experiments.learning_rate_range_test` or a list; 7 x 4.8 inches each."""
     results = [results] if isinstance(results, dict) else list(results)
-    fig = _figure(7 * len(results), 4.8)
+    fig = new_figure(7 * len(results), 4.8)
     for ax, r in zip(fig.subplots(1, len(results), squeeze=False)[0], results):
         ax.plot(r["learning_rates"], r["losses"], color="0.7", lw=0.8, label="loss per batch")
         smooth = centred_average(r["losses"])
@@ -215,7 +215,7 @@ def plot_range_test(results, path):
         ax.set_title(f"Learning-rate range test: {r['optimizer']}")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_robustness(rows, path):
@@ -228,7 +228,7 @@ def plot_robustness(rows, path):
     panels = [n for n in names if n != "random_sign" or "fgsm" not in names]
     cols = min(3, len(panels))
     grid_rows = math.ceil(len(panels) / cols)
-    fig = _figure(5 * cols, 4.2 * grid_rows)
+    fig = new_figure(5 * cols, 4.2 * grid_rows)
     axes = fig.subplots(grid_rows, cols, squeeze=False).ravel()
     trainings = list(dict.fromkeys(row["training"] for row in summary))
     for ax, name in zip(axes, panels):
@@ -246,7 +246,7 @@ def plot_robustness(rows, path):
     for ax in axes[len(panels) :]:
         ax.axis("off")
     fig.suptitle(f"Accuracy on damaged test images ({_seeds(summary)})")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def _robustness_lines(ax, summary, name, trainings, style, prefix):
@@ -300,7 +300,7 @@ def plot_dynamics(rows, path):
     rows = _ok(rows)
     networks = list(dict.fromkeys(row["network"] for row in rows))
     grid_rows = math.ceil((len(DYNAMICS_PANELS) + 1) / DYNAMICS_COLUMNS)
-    fig = _figure(3.6 * DYNAMICS_COLUMNS, (3.0 * grid_rows + 0.4) * len(networks))
+    fig = new_figure(3.6 * DYNAMICS_COLUMNS, (3.0 * grid_rows + 0.4) * len(networks))
     for sub, network in zip(fig.subfigures(len(networks), 1, squeeze=False).ravel(), networks):
         mine = [row for row in rows if row["network"] == network]
         metrics = [key for key, *_ in DYNAMICS_PANELS] + ["activation_std"]
@@ -316,7 +316,7 @@ def plot_dynamics(rows, path):
         legend = axes[len(DYNAMICS_PANELS)]
         legend.axis("off")
         legend.legend(*axes[0].get_legend_handles_labels(), loc="center", title="layer")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def _saturating(network, rows):

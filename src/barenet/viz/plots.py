@@ -41,13 +41,13 @@ def plot_history(history, path):
     if not history or not history.get("train_loss"):
         raise BarenetError("the history holds no epochs to plot (train the network first)")
     epochs = history.get("epoch") or list(range(1, len(history["train_loss"]) + 1))
-    fig = _figure(11, 4.5)
+    fig = new_figure(11, 4.5)
     loss_ax, acc_ax = fig.subplots(1, 2)
     _curves(loss_ax, epochs, history, "loss", scale=1)
     loss_ax.set(title="Loss per epoch", ylabel="cross-entropy loss")
     _curves(acc_ax, epochs, history, "accuracy", scale=100)
     acc_ax.set(title=_accuracy_title(epochs, history), ylabel="accuracy (%)")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def _accuracy_title(epochs, history):
@@ -97,7 +97,7 @@ def plot_predictions(
     confidence = _confidence(probabilities, y_pred, len(images))
     cols = math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
-    fig = _figure(1.6 * cols, 1.75 * rows + 0.5)
+    fig = new_figure(1.6 * cols, 1.75 * rows + 0.5)
     wrong = int(np.count_nonzero(y_true[:n] != y_pred[:n]))
     fig.suptitle(f"{n - wrong} of {n} images predicted correctly (wrong ones in red)", fontsize=12)
     for i, ax in enumerate(fig.subplots(rows, cols, squeeze=False).ravel()):
@@ -105,7 +105,7 @@ def plot_predictions(
             _digit(ax, images[i], y_true[i], y_pred[i], confidence[i], names)
         else:
             ax.axis("off")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def _check_samples(images, y_true, y_pred, image_shape=None):
@@ -210,7 +210,7 @@ def plot_confusion_matrix(y_true, y_pred, path, n_classes=None, class_names=None
     names = _class_names(class_names, len(counts))
     fractions = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     scale = _scale(len(counts))
-    fig = _figure(7 * scale, 6 * scale)
+    fig = new_figure(7 * scale, 6 * scale)
     ax = fig.subplots()
     image = ax.imshow(fractions, cmap="Blues", norm=PowerNorm(0.3, vmin=0, vmax=1))
     for (i, j), count in np.ndenumerate(counts):
@@ -223,7 +223,7 @@ def plot_confusion_matrix(y_true, y_pred, path, n_classes=None, class_names=None
     ax.set_title(f"Confusion matrix: {counts.sum()} images, {accuracy:.2%} correct")
     bar = fig.colorbar(image, ax=ax, label="fraction of the true class's images (power scale)")
     bar.set_ticks(CONFUSION_TICKS, labels=[f"{tick:.0%}" for tick in CONFUSION_TICKS])
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def _scale(n_classes):
@@ -250,7 +250,7 @@ def plot_per_class_metrics(y_true, y_pred, path, n_classes=None, class_names=Non
     figures = per_class_metrics(confusion_matrix(y_true, y_pred, n_classes))
     classes = np.arange(len(figures["precision"]))
     names = _class_names(class_names, len(classes))
-    fig = _figure(9 * _scale(len(classes)), 4.5)
+    fig = new_figure(9 * _scale(len(classes)), 4.5)
     ax = fig.subplots()
     for offset, name in ((-0.2, "precision"), (0.2, "recall")):
         bars = ax.bar(classes + offset, figures[name] * 100, width=0.4, label=name)
@@ -265,7 +265,7 @@ def plot_per_class_metrics(y_true, y_pred, path, n_classes=None, class_names=Non
     )
     ax.grid(axis="y", alpha=0.3)
     fig.legend(loc="outside lower center", ncol=2)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_confident_mistakes(
@@ -286,26 +286,28 @@ def plot_confident_mistakes(
     wrong = np.flatnonzero(y_pred != y_true)
     wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:n]
     if not len(wrong):
-        fig = _figure(4, 2)
+        fig = new_figure(4, 2)
         fig.text(0.5, 0.5, f"no mistakes on these {len(y_true)} images", ha="center")
-        return _save(fig, path)
+        return save_png(fig, path)
     cols = math.ceil(math.sqrt(len(wrong)))
     rows = math.ceil(len(wrong) / cols)
-    fig = _figure(1.6 * cols, 1.75 * rows + 0.5)
+    fig = new_figure(1.6 * cols, 1.75 * rows + 0.5)
     fig.suptitle(f"The {len(wrong)} most confident mistakes", fontsize=12, color=WRONG)
     for ax, i in zip(fig.subplots(rows, cols, squeeze=False).ravel(), [*wrong, *[None] * 99]):
         if i is None:
             ax.axis("off")
         else:
             _digit(ax, images[i], y_true[i], y_pred[i], confidence[i], names)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
-def _figure(width, height):
+def new_figure(width, height):
+    """A matplotlib Figure of ``width`` x ``height`` inches at the figures' DPI, laid out to
+    fit (no pyplot: nothing global, safe in threads and servers)."""
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 
-def _save(fig, path):
+def save_png(fig, path):
     """Write ``fig`` as a PNG to ``path`` (creating its folder) and return ``path`` as a Path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ import numpy as np
 
 from barenet import validation as check
 from barenet.errors import BarenetError, DataError
-from barenet.viz.plots import _figure, _save
+from barenet.viz.plots import new_figure, save_png
 
 
 def plot_first_layer_weights(weights, path, n=64, image_shape=None):
@@ -43,7 +43,7 @@ def plot_first_layer_weights(weights, path, n=64, image_shape=None):
     images = W.T.reshape(-1, height, width)  # each unit's column of weights is one image
     n = min(n, W.shape[1])
     side = math.ceil(math.sqrt(n))
-    fig = _figure(side + 0.8, side + 0.6)
+    fig = new_figure(side + 0.8, side + 0.6)
     fig.suptitle(f"What the first {n} hidden units look for (red +, blue -)", fontsize=12)
     limit = float(np.abs(images[:n]).max()) or 1.0  # one scale for every tile
     axes = fig.subplots(side, side, squeeze=False)
@@ -52,7 +52,7 @@ def plot_first_layer_weights(weights, path, n=64, image_shape=None):
         if k < n:
             image = ax.imshow(images[k], cmap="RdBu_r", vmin=-limit, vmax=limit)
     fig.colorbar(image, ax=axes, shrink=0.6, label="weight")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def first_layer_weights(net):
@@ -107,7 +107,7 @@ def plot_conv_filters(net, path, n=64):
         raise DataError(f"nothing to plot: n must be >= 1, got {n}")
     limit = float(np.abs(images[:n]).max()) or 1.0
     side = math.ceil(math.sqrt(n))
-    fig = _figure(0.8 * side, 0.8 * side + 0.6)
+    fig = new_figure(0.8 * side, 0.8 * side + 0.6)
     channels = f", mean of {c_in} input channels" if c_in > 1 else ""
     shown = f"{n} of the {filters}" if n < filters else f"the {filters}"
     fig.suptitle(
@@ -118,7 +118,7 @@ def plot_conv_filters(net, path, n=64):
         ax.axis("off")
         if k < n:
             ax.imshow(images[k], cmap="gray", vmin=-limit, vmax=limit, interpolation="nearest")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_feature_maps(net, image, path, channels=16, title=None):
@@ -159,7 +159,7 @@ def plot_feature_maps(net, image, path, channels=16, title=None):
     shapes = [min(block.shape[2], channels) for _, block in blocks]
     rows = [math.ceil(count / MAX_COLUMNS) for count in shapes]
     cols = min(max(shapes), MAX_COLUMNS)
-    fig = _figure(cols, sum(rows) + 0.35 * len(blocks) + 0.5)
+    fig = new_figure(cols, sum(rows) + 0.35 * len(blocks) + 0.5)
     fig.suptitle(title or "Feature maps of one image, layer by layer", fontsize=12)
     subfigures = fig.subfigures(len(blocks), 1, height_ratios=[r + 0.35 for r in rows])
     for sub, (label, maps), count, n_rows in zip(subfigures, blocks, shapes, rows):
@@ -174,7 +174,7 @@ def plot_feature_maps(net, image, path, channels=16, title=None):
             ax.axis("off")
             if k < count:
                 ax.imshow(maps[..., k], cmap="gray", vmin=low, vmax=high, interpolation="nearest")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def _weight_image_shape(n_inputs, image_shape):
