@@ -13,8 +13,8 @@ A recipe is a plain dict (they are listed in ``recipe_book.py``): ``network`` ho
 :meth:`~barenet.NeuralNetwork.train`. Every recipe trains on barenet's 50,000 training images
 (one with ``all_images`` on all 60,000); the 10,000 validation images chose every
 hyperparameter (the test set was looked at only for the final recipes, ``default``, ``best``
-and ``best_cnn``; where it had a say, the README says so). For each seed the report gives the
-validation and test accuracy and the training seconds (the sum of the epochs' ``epoch_time``,
+and ``best_cnn``; where it had a say, docs/accuracy.md says so). For each seed the report gives
+the validation and test accuracy and the training seconds (the sum of the epochs' ``epoch_time``,
 so loading data and evaluating the test set are not counted), then mean, min-max and standard
 deviation over the seeds.
 

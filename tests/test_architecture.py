@@ -1,7 +1,7 @@
 """The package's floors: every import points down (or sideways within a floor), never in a circle.
 
-The README's "How it is built" draws these floors; this test keeps it true. Imports inside
-functions count as much as those at the top of a module.
+The docs page "How it is built" (docs/how-it-is-built.md) draws these floors; this test keeps it
+true. Imports inside functions count as much as those at the top of a module.
 """
 
 import ast

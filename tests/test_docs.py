@@ -98,18 +98,32 @@ def _included(block):
     return bool(lines) and all(line.startswith("--8<--") for line in lines)
 
 
+README = ROOT / "README.md"
+# The README's examples run too: its hand-written training loop is the first code a user copies.
 PYTHON_PAGES = [
-    p for p in PAGES if any(b.language == "python" and not _included(b) for b in code_blocks(p))
+    p
+    for p in [README, *PAGES]
+    if any(b.language == "python" and not _included(b) for b in code_blocks(p))
 ]
 
 
 def test_the_pages_have_python_examples():
-    names = {p.relative_to(DOCS).as_posix() for p in PYTHON_PAGES}
-    assert {"getting-started.md", "how-it-works/backpropagation.md", "toolkit.md"} <= names
+    names = {p.relative_to(ROOT).as_posix() for p in PYTHON_PAGES}
+    assert {"README.md", "docs/getting-started.md", "docs/toolkit.md"} <= names
+    assert "docs/how-it-works/backpropagation.md" in names
+
+
+def test_the_readme_is_a_short_front_door_with_the_loop_in_it():
+    text = README.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 200, "the README is a front door: measurements go to docs/"
+    loop = [b.source for b in code_blocks(README) if "net.optimizer.step(" in b.source]
+    assert loop and "net.backprop(" in loop[0], "the README shows the training loop by hand"
+    toolkit = (DOCS / "toolkit.md").read_text(encoding="utf-8")
+    assert "net.optimizer.step(net.params, net.grads)" in toolkit
 
 
 @pytest.mark.mnist
-@pytest.mark.parametrize("page", PYTHON_PAGES, ids=lambda p: p.relative_to(DOCS).as_posix())
+@pytest.mark.parametrize("page", PYTHON_PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_python_blocks_run(page, tmp_path):
     blocks = [b for b in code_blocks(page) if b.language == "python" and not _included(b)]
     blocks = [{**asdict(b), "path": str(ROOT / b.page)} for b in blocks]

@@ -25,8 +25,8 @@ EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 # Every default of `barenet train`, in one place: the "default" recipe of
 # benchmarks/accuracy_recipes.py, chosen on the validation split (99.0% test accuracy in ~20 s of
-# training on a 240 GFLOP/s machine; see the README). Its "output" is also the model file that
-# `barenet evaluate` and `barenet serve` read by default.
+# training on a 240 GFLOP/s machine; see docs/accuracy.md). Its "output" is also the model file
+# that `barenet evaluate` and `barenet serve` read by default.
 TRAIN_DEFAULTS = {
     "hidden": [512, 256],
     "optimizer": "nesterov",
