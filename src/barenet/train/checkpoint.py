@@ -116,6 +116,9 @@ def restore(path, trainer):
             f"{path}: checkpoint was made with batch_size={state['batch_size']}, "
             f"resuming with {trainer.batch_size} would change the run"
         )
+    recorded = header.get("training") or {}
+    if "workers" not in recorded:  # written before steps could be shared: it ran on one thread
+        trainer.workers = net.training_info.workers = 1
     _check_same_settings(path, header, saved, net)
     fill_arrays(path, arrays, net.named_arrays(), exact=False)  # the rest is the run's state
     for name, part in _stateful(trainer).items():
@@ -146,7 +149,7 @@ def _check_same_settings(path, header, saved, net):
         if theirs[key] != mine[key]:
             differences.append(f"{key} {theirs[key]:g}, not {mine[key]:g}")
     if recorded is not None:  # checkpoints from before the training record say nothing
-        for key in ("schedule", "augment", "clip_norm", "early_stopping"):
+        for key in ("schedule", "augment", "clip_norm", "early_stopping", "workers"):
             if recorded.get(key) != now.get(key):
                 before, after = (_in_words(key, d.get(key)) for d in (recorded, now))
                 differences.append(f"{key.replace('_', ' ')} {before}, not {after}")

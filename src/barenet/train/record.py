@@ -17,7 +17,8 @@ class TrainingRecord:
     ``best_epoch`` and ``best_value`` of the figure early stopping ``monitor``-ed (epochs
     counted from 1); ``dataset``: the data set's name; ``data``: the path of your own data
     (a folder, .npz or .csv) when it was trained on that; ``test_accuracy`` on its test split,
-    or, for a regression network, ``test_r2`` (and the loss, ``test_loss``).
+    or, for a regression network, ``test_r2`` (and the loss, ``test_loss``); ``workers``: the
+    threads that shared each step (None: a file from before they could).
     """
 
     epochs: int | None = None
@@ -36,6 +37,7 @@ class TrainingRecord:
     test_accuracy: float | None = None
     test_r2: float | None = None
     test_loss: float | None = None
+    workers: int | None = None
 
     def to_dict(self):
         """The fields that were recorded, JSON-able, as the model file stores them."""

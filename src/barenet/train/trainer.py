@@ -27,6 +27,7 @@ from barenet.optim.schedules import get_schedule
 from barenet.train.augment import get_augmentation
 from barenet.train.callbacks import as_callback, get_early_stopping
 from barenet.train.checkpoint import Checkpoint, restore
+from barenet.train.parallel import ParallelStep, resolve_workers
 from barenet.train.record import TrainingRecord
 
 # The options of NeuralNetwork.train that Trainer takes as they are.
@@ -38,6 +39,7 @@ TRAINING_OPTIONS = (
     "callbacks",
     "checkpoint",
     "resume",
+    "workers",
 )
 
 
@@ -74,6 +76,11 @@ class Trainer:
     resume : bool
         Continue from an existing ``checkpoint``, ending with exactly the weights an
         uninterrupted run would have.
+    workers : int or "auto"
+        Threads that share each step, each on its part of the batch
+        (:mod:`barenet.train.parallel`); ``"auto"``: two on a machine of two cores or more when
+        the network is large enough to gain (a CNN), else one. The same seed and workers give
+        the same weights bit for bit; another number of workers changes them in the last bits.
     progress : Callback or None
         What shows the run to a person (a :class:`~barenet.progress.ProgressBar`); it runs after
         the other callbacks, so that it can tell an early stop.
@@ -99,6 +106,7 @@ class Trainer:
         callbacks=(),
         checkpoint=None,
         resume=False,
+        workers="auto",
         progress=None,
     ):
         self.network = network
@@ -121,6 +129,10 @@ class Trainer:
         self.checkpoint, self.resume = checkpoint, resume
         self.resumed = self.checkpoint_epochs = None
         self.batches_per_epoch = None
+        if workers != "auto":
+            workers = check.positive_int("workers", workers)
+        self.workers = resolve_workers(workers, network)
+        self.parallel_step = None  # made when the first step needs it
 
     def fit(self, X, y, X_val=None, y_val=None):
         """Train on checked arrays ``(X, y)``, watching ``(X_val, y_val)`` when given; returns
@@ -151,6 +163,7 @@ class Trainer:
             early_stopping=early_stopping.patience if early_stopping else None,
             n_train=len(X),
             n_val=0 if X_val is None else len(X_val),
+            workers=self.workers,
         )
         self.batches_per_epoch = math.ceil(len(X) / self.batch_size)
         if self.resume and os.path.exists(self.checkpoint):
@@ -163,6 +176,9 @@ class Trainer:
         except KeyboardInterrupt:
             raise TrainingInterrupted(self._interrupted()) from None
         finally:
+            if self.parallel_step is not None:
+                self.parallel_step.close()
+                self.parallel_step = None
             for cb in self.callbacks:
                 cb.on_train_end(self)
         return net.history
@@ -239,7 +255,12 @@ class Trainer:
         regression); the loss is the one before the update.
         """
         net = self.network
-        loss, hits = net.backprop(xb, yb, count_correct=True)
+        if self.workers > 1:  # the same two lines, the batch split across threads
+            if self.parallel_step is None:
+                self.parallel_step = ParallelStep(net, self.workers)
+            loss, hits = self.parallel_step(xb, yb)
+        else:
+            loss, hits = net.backprop(xb, yb, count_correct=True)
         if self.clip_norm is not None:
             clip_by_global_norm(net.grads, self.clip_norm)
         net.optimizer.step(net.params, net.grads)
