@@ -5,6 +5,7 @@ Run from the repository root::
     python benchmarks/cnn_speed.py                  # LeNet-5 and a small modern net, 5 rounds
     python benchmarks/cnn_speed.py --quick          # smoke test: 1 round on 2,000 images
     python benchmarks/cnn_speed.py --json cnn.json  # also write the raw figures
+    python benchmarks/cnn_speed.py --workers 1      # barenet's step on one Python thread
 
 The networks, the same in both systems (PyTorch in NCHW, barenet channels last):
 
@@ -22,7 +23,12 @@ then one timed epoch; the order of the systems alternates between rounds, so tha
 of this shared machine falls on both alike. The table gives the median seconds per epoch and
 barenet's speed as a multiple of PyTorch's (PyTorch's time / barenet's), and the time to
 predict the 10,000 test images (median of 5). The machine's float32 matmul rate (2048^3) is
-measured before and after, and the better one printed beside the times.
+measured before and after, and the better one printed beside the times. Then, for each
+network, ``layer_profile.py``'s table: each layer's forward and backward, and the share and rate
+of the matrix products in them.
+
+barenet trains with ``Trainer(workers=...)`` (default ``"auto"``: two threads share each step of
+a CNN on a two-core machine, see ``barenet/train/parallel.py``).
 
 Like benchmarks/train_speed.py, the script restarts itself without OPENBLAS_CORETYPE and
 OPENBLAS_L2_SIZE (which make NumPy's OpenBLAS skip its AVX-512 kernels on these machines) unless
@@ -58,7 +64,7 @@ LEARNING_RATE, MOMENTUM = 0.05, 0.9
 class Barenet:
     name = "barenet"
 
-    def __init__(self, line, seed):
+    def __init__(self, line, seed, workers="auto"):
         self.net = NeuralNetwork.from_layers(
             parse_layers(line),
             (28, 28, 1),
@@ -66,7 +72,7 @@ class Barenet:
             optimizer={"name": "sgd", "momentum": MOMENTUM},
             seed=seed,
         )
-        self.trainer = Trainer(self.net)
+        self.trainer = Trainer(self.net, workers=workers)
 
     def train_epoch(self, X, y, order, batch_size):
         """One epoch in the given order, through the trainer's own step on each batch."""
@@ -153,7 +159,7 @@ def worker(args):
     data = load_data(args.data_dir, args.n_train)
     line = NETWORKS[args.network]
     system = (
-        Barenet(line, args.seed)
+        Barenet(line, args.seed, args.workers)
         if args.worker == "barenet"
         else Torch(line, args.seed, args.torch_threads)
     )
@@ -198,6 +204,8 @@ def run_network(name, data, args):
                 str(args.seed + r),
                 "--epochs",
                 "1",
+                "--workers",
+                str(args.workers),
             ]
             if args.data_dir:
                 command += ["--data-dir", str(args.data_dir)]
@@ -221,6 +229,7 @@ def report(all_results, info, peak, data, args):
         f"machine: {info['cpu']}, {info['logical_cpus']} logical CPUs, float32 matmul "
         f"{peak:.0f} GFLOP/s; NumPy {info['numpy']}, PyTorch {info.get('torch')} "
         f"({args.torch_threads} threads); OPENBLAS env {info['openblas_env'] or 'none'}",
+        f"barenet workers: {args.workers} ({_workers_used()} for these networks here); "
         f"{len(data.X_train)} training images, batch {args.batch_size}, SGD momentum "
         f"{MOMENTUM} lr {LEARNING_RATE}; each round runs each system in a fresh process (a "
         f"20-batch warm-up, then one timed epoch); median of {args.rounds} alternated rounds",
@@ -240,6 +249,17 @@ def report(all_results, info, peak, data, args):
     return lines
 
 
+def _workers_used():
+    """What ``workers="auto"`` chooses for each network on this machine."""
+    from barenet.train.parallel import resolve_workers
+
+    chosen = []
+    for name, line in NETWORKS.items():
+        net = NeuralNetwork.from_layers(parse_layers(line), (28, 28, 1))
+        chosen.append(f"{name} {resolve_workers('auto', net)}")
+    return ", ".join(chosen)
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -255,6 +275,15 @@ def parse_args(argv=None):
     parser.add_argument("--network", choices=sorted(NETWORKS), help=argparse.SUPPRESS)
     parser.add_argument("--epochs", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--keep-blas-env", action="store_true")
+    parser.add_argument(
+        "--workers",
+        type=lambda v: v if v == "auto" else int(v),
+        default="auto",
+        help="threads sharing each barenet step (default: auto, as Trainer chooses)",
+    )
+    parser.add_argument(
+        "--no-layers", action="store_true", help="skip the per-layer table of each network"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.n_train = 1, 2000
@@ -277,6 +306,12 @@ def main(argv=None):
     peaks.append(matmul_peak())
     info["load_average_end"] = os.getloadavg()[0]
     print("\n".join(report(results, info, max(peaks), data, args)))
+    if not args.no_layers:
+        for name in args.networks:  # in a fresh process each, like the rounds
+            command = [sys.executable, str(Path(__file__).parent / "layer_profile.py"),
+                       "--network", name, "--keep-blas-env"]  # fmt: skip
+            print("\n" + subprocess.run(command, capture_output=True, text=True,
+                                        check=True).stdout.strip())  # fmt: skip
     if args.json:
         args.json.write_text(
             json.dumps({"machine": info, "peaks": peaks, "results": results}, indent=2) + "\n"
