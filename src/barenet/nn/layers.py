@@ -140,8 +140,7 @@ class Dense(Layer):
         return Y
 
     def backward(self, dY):
-        dX = self._buffer("_dX", (len(dY), *self.input_shape), dY.dtype)
-        dY = dY.reshape(-1, self.n_out)  # tokens: B*T rows, as in forward
+        B, dY = len(dY), dY.reshape(-1, self.n_out)  # tokens: B*T rows, as in forward
         # --8<-- [start:dense_backward]
         np.matmul(self.X.T, dY, out=self.dW)
         # db = 1^T dY: the column sums, as a matrix-vector product (faster than np.sum here).
@@ -150,6 +149,7 @@ class Dense(Layer):
         np.matmul(ones, dY, out=self.db)
         if not self.input_grad:
             return None
+        dX = self._buffer("_dX", (B, *self.input_shape), dY.dtype)
         np.matmul(dY, self.W.T, out=dX.reshape(-1, self.n_in))
         return dX
         # --8<-- [end:dense_backward]

@@ -150,6 +150,8 @@ def _check_same_settings(path, header, saved, net):
             differences.append(f"{key} {theirs[key]:g}, not {mine[key]:g}")
     if recorded is not None:  # checkpoints from before the training record say nothing
         for key in ("schedule", "augment", "clip_norm", "early_stopping", "workers"):
+            if key == "workers" and key not in recorded:  # before shared steps: one thread
+                continue
             if recorded.get(key) != now.get(key):
                 before, after = (_in_words(key, d.get(key)) for d in (recorded, now))
                 differences.append(f"{key.replace('_', ' ')} {before}, not {after}")
