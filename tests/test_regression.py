@@ -69,6 +69,29 @@ def test_a_regression_network_learns_a_nonlinear_function():
     assert "train_accuracy" not in history and "val_accuracy" not in history
     assert history["val_r2"][-1] == pytest.approx(scores["r2"], rel=1e-5)
     assert net.predict(X[1000:]).shape == (200, 2)
+    # The scores are those of the predictions, by the formulas written out here.
+    residual = net.predict(X[1000:]).astype(np.float64) - Y[1000:]
+    assert scores["loss"] == pytest.approx(0.5 * np.mean(np.sum(residual**2, axis=1)), rel=1e-5)
+    total = np.sum((Y[1000:] - Y[1000:].mean(axis=0)) ** 2, axis=0)
+    r2 = np.mean(1 - np.sum(residual**2, axis=0) / total)  # averaged over the two outputs
+    assert scores["r2"] == pytest.approx(r2, rel=1e-5)
+    assert np.sqrt(np.mean(residual**2)) < 0.2  # within a fifth of a standard deviation
+
+
+def test_linear_regression_reaches_the_least_squares_solution():
+    """One Dense layer under the squared error is linear least squares: full-batch gradient
+    descent converges to the coefficients that numpy's lstsq computes in closed form."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)).astype(np.float32)
+    y = (X @ [1.5, -2.0, 0.5] + 0.3 + rng.normal(0, 0.1, 200)).astype(np.float32)
+    net = NeuralNetwork.from_layers([Dense(1)], 3, loss="mse", learning_rate=0.5, seed=0)
+    net.train(X, y, epochs=100, batch_size=200, verbose=False)
+    A = np.hstack([X, np.ones((200, 1), np.float32)]).astype(np.float64)
+    solution = np.linalg.lstsq(A, y.astype(np.float64), rcond=None)[0]  # w1, w2, w3, b
+    np.testing.assert_allclose(net.layers[0].W[:, 0], solution[:3], atol=1e-5)
+    np.testing.assert_allclose(net.layers[0].b, solution[3:], atol=1e-5)
+    np.testing.assert_allclose(net.predict(X)[:, 0], A @ solution, atol=1e-5)
+    assert abs(solution[3] - 0.3) < 0.05  # and that is close to the line the data came from
 
 
 def test_early_stopping_watches_the_validation_loss_for_regression():
@@ -83,6 +106,12 @@ def test_one_output_takes_one_dimensional_targets():
     net = NeuralNetwork(5, [8], 1, loss="mse", seed=0)
     net.train(X, Y[:, 0], epochs=2, verbose=False)
     assert net.predict(X).shape == (200, 1)
+    # A column of the same targets is the same regression: the same weights, bit for bit.
+    column = NeuralNetwork(5, [8], 1, loss="mse", seed=0)
+    column.train(X, Y[:, :1], epochs=2, verbose=False)
+    np.testing.assert_array_equal(column.params, net.params)
+    residual = net.predict(X)[:, 0].astype(np.float64) - Y[:, 0]
+    assert net.evaluate(X, Y[:, 0])["loss"] == pytest.approx(0.5 * np.mean(residual**2), rel=1e-5)
 
 
 def test_regression_refuses_what_only_classifiers_do():

@@ -1,4 +1,5 @@
-"""download and download_mnist against a real HTTP server on 127.0.0.1 started by the tests."""
+"""download and download_mnist against a real HTTP server on 127.0.0.1 started by the tests
+(the server, ``closed_port_url`` and ``fake_mnist`` are in tests/conftest.py)."""
 
 import hashlib
 import socket
@@ -7,18 +8,9 @@ import numpy as np
 import pytest
 
 import barenet.data.mnist as mnist
-from barenet.data import download_mnist, load_mnist, write_idx
+from barenet.data import download_mnist, load_mnist
 from barenet.data.download import download
 from barenet.errors import DataNotFoundError
-
-
-@pytest.fixture
-def closed_port_url():
-    """A URL on a port nothing listens on: the connection is refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/file.bin"
 
 
 @pytest.fixture
@@ -99,24 +91,6 @@ def test_progress_bar_goes_to_stderr_only_when_asked(tmp_path, served_file, caps
 def test_no_mirror_at_all(tmp_path):
     with pytest.raises(DataNotFoundError, match="no mirror"):
         download([], tmp_path / "file.bin")
-
-
-@pytest.fixture
-def fake_mnist(server):
-    """Small MNIST-format files on the server: returns (base URL, arrays, their MD5s)."""
-    root, base = server
-    rng = np.random.default_rng(1)
-    arrays = [
-        rng.integers(0, 256, (6, 28, 28), dtype=np.uint8),
-        rng.integers(0, 10, 6, dtype=np.uint8),
-        rng.integers(0, 256, (4, 28, 28), dtype=np.uint8),
-        rng.integers(0, 10, 4, dtype=np.uint8),
-    ]
-    checksums = {}
-    for name, array in zip(mnist.FILES, arrays, strict=True):
-        path = write_idx(root / name, array)
-        checksums[name] = hashlib.md5(path.read_bytes()).hexdigest()
-    return base, arrays, checksums
 
 
 def test_download_mnist_then_load_mnist(tmp_path, fake_mnist, closed_port_url):

@@ -1,32 +1,14 @@
-"""Conv2D and the pooling layers: against a naive loop convolution, against finite differences,
-and their configs and error messages."""
+"""Conv2D: against a naive loop convolution, against finite differences, and its config and
+error messages (the pooling layers are in test_pooling.py)."""
 
 import itertools
-import json
 
 import numpy as np
 import pytest
 
 from barenet.errors import BarenetError
 from barenet.nn.conv import Conv2D
-from barenet.nn.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
-
-
-def standalone(layer, input_shape, dtype=np.float64, seed=0):
-    """A layer outside a network: built, bound to flat buffers of its own, initialised."""
-    layer.build(input_shape)
-    shapes = layer.param_shapes()
-    size = sum(int(np.prod(shape)) for shape, _ in shapes.values())
-    params, grads = np.zeros(size, dtype), np.zeros(size, dtype)
-    views, grad_views, offset = {}, {}, 0
-    for name, (shape, _) in shapes.items():
-        n = int(np.prod(shape))
-        views[name] = params[offset : offset + n].reshape(shape)
-        grad_views[name] = grads[offset : offset + n].reshape(shape)
-        offset += n
-    layer.bind(views, grad_views)
-    layer.initialize(np.random.default_rng(seed))
-    return layer
+from tests.nn.image_layer_check import assert_config_round_trip, check_gradients, standalone
 
 
 def pad_widths(padding, kh, kw):
@@ -156,40 +138,6 @@ def test_initial_weights_count_the_fans_as_keras(init, std):
 # -- finite differences ------------------------------------------------------------------------
 
 
-def relative_error(a, b):
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-30)
-
-
-def numeric_gradient(f, x, eps=1e-6):
-    """Centred differences of the scalar f() with respect to every entry of x (changed in place)."""
-    grad = np.empty_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + eps
-        plus = f()
-        x[idx] = old - eps
-        minus = f()
-        x[idx] = old
-        grad[idx] = (plus - minus) / (2 * eps)
-    return grad
-
-
-def check_gradients(layer, X, params=()):
-    """L = sum(Y * R) for a fixed random R, so that dL/dY = R: compare dX and the parameter
-    gradients the layer computes with centred differences of L."""
-    R = np.random.default_rng(5).normal(size=(len(X), *layer.output_shape))
-
-    def loss():
-        return float(np.sum(layer.forward(X, training=True) * R))
-
-    loss()
-    dX = layer.backward(R.copy()).copy()
-    grads = {name: layer.grads[name].copy() for name in params}
-    assert relative_error(dX, numeric_gradient(loss, X)) < 1e-6
-    for name in params:
-        assert relative_error(grads[name], numeric_gradient(loss, layer.params[name])) < 1e-6
-
-
 @pytest.mark.parametrize(
     "kernel, stride, padding, shape",
     [
@@ -206,63 +154,6 @@ def test_conv_gradients_match_finite_differences(kernel, stride, padding, shape)
     check_gradients(layer, rng.normal(size=(2, *shape)), params=("W", "b"))
 
 
-def distinct(shape, seed=7):
-    """Values at least 1e-3 apart, so that each window's maximum is unique."""
-    values = np.random.default_rng(seed).permutation(int(np.prod(shape))) * 1e-2
-    return values.reshape(shape).astype(np.float64)
-
-
-@pytest.mark.parametrize(
-    "layer, shape",
-    [
-        (MaxPool2D(2), (4, 6, 3)),
-        (MaxPool2D(2), (5, 7, 2)),  # odd: the last row and column are dropped
-        (MaxPool2D(3, stride=2), (7, 6, 2)),  # overlapping windows
-        (MaxPool2D((2, 3), stride=(1, 2)), (5, 7, 1)),
-        (MaxPool2D(2, stride=3), (8, 7, 2)),  # gaps between windows
-        (AvgPool2D(2), (5, 7, 2)),
-        (AvgPool2D(3, stride=1), (5, 6, 2)),
-        (AvgPool2D((3, 2)), (6, 5, 3)),
-        (GlobalAvgPool2D(), (5, 3, 4)),
-    ],
-    ids=repr,
-)
-def test_pool_gradients_match_finite_differences(layer, shape):
-    standalone(layer, shape)
-    check_gradients(layer, distinct((3, *shape)))
-
-
-def test_max_pool_forward_and_ties_go_to_the_first_position():
-    layer = standalone(MaxPool2D(2), (4, 4, 1))
-    X = np.array([[1, 2, 0, 0], [2, 0, 0, 0], [5, 5, 3, 1], [5, 5, 2, 3]], float)
-    Y = layer.forward(X.reshape(1, 4, 4, 1))
-    np.testing.assert_array_equal(Y[0, :, :, 0], [[2, 0], [5, 3]])
-    dX = layer.backward(np.array([1.0, 2, 3, 4]).reshape(1, 2, 2, 1))
-    expected = [[0, 1, 2, 0], [0, 0, 0, 0], [3, 0, 4, 0], [0, 0, 0, 0]]
-    np.testing.assert_array_equal(dX[0, :, :, 0], expected)
-
-
-def test_overlapping_max_pool_adds_the_gradients_of_shared_positions():
-    layer = standalone(MaxPool2D((1, 2), stride=1), (1, 3, 1))
-    layer.forward(np.array([0.0, 9.0, 1.0]).reshape(1, 1, 3, 1))
-    dX = layer.backward(np.ones((1, 1, 2, 1)))
-    np.testing.assert_array_equal(dX[0, 0, :, 0], [0, 2, 0])
-
-
-def test_pools_forward_against_loops():
-    X = np.random.default_rng(8).normal(size=(2, 7, 8, 3))
-    for cls, reduce in ((MaxPool2D, np.max), (AvgPool2D, np.mean)):
-        layer = standalone(cls((3, 2), stride=(2, 3)), X.shape[1:])
-        Y = layer.forward(X)
-        assert Y.shape == (2, 3, 3, 3)
-        for p, q in np.ndindex(3, 3):
-            window = X[:, 2 * p : 2 * p + 3, 3 * q : 3 * q + 2, :]
-            np.testing.assert_allclose(Y[:, p, q], reduce(window, axis=(1, 2)))
-    gap = standalone(GlobalAvgPool2D(), X.shape[1:])
-    np.testing.assert_allclose(gap.forward(X), X.mean(axis=(1, 2)))
-    assert gap.output_shape == (3,)
-
-
 # -- configs and errors ------------------------------------------------------------------------
 
 
@@ -273,21 +164,11 @@ def test_pools_forward_against_loops():
         Conv2D(8, (3, 2), stride=(1, 2), padding=(2, 1), init="xavier"),
         Conv2D(4, 3, padding="same"),
         Conv2D(4, 3, stride=2, padding=1),
-        MaxPool2D(),
-        MaxPool2D(3, stride=2),
-        AvgPool2D((2, 3), stride=(1, 2)),
-        GlobalAvgPool2D(),
     ],
     ids=repr,
 )
 def test_config_round_trip(layer):
-    config = layer.config()
-    assert json.loads(json.dumps(config)) == config
-    settings = {k: v for k, v in config.items() if k != "kind"}
-    rebuilt = type(layer)(**settings)
-    assert rebuilt.config() == config
-    for name in ("filters", "kernel_size", "stride", "padding", "pool_size", "init"):
-        assert getattr(rebuilt, name, None) == getattr(layer, name, None)
+    assert_config_round_trip(layer)
 
 
 def test_config_kinds_and_values():
@@ -301,10 +182,6 @@ def test_config_kinds_and_values():
     }
     assert Conv2D(2, (3, 2), padding=(1, 1)).config()["kernel_size"] == [3, 2]
     assert Conv2D(2, (3, 2), padding=(1, 1)).config()["padding"] == 1
-    assert MaxPool2D(2).config() == {"kind": "max_pool2d", "pool_size": 2, "stride": None}
-    assert AvgPool2D(3, 1).config() == {"kind": "avg_pool2d", "pool_size": 3, "stride": 1}
-    assert GlobalAvgPool2D().config() == {"kind": "global_avg_pool2d"}
-    assert MaxPool2D(2).stride == (2, 2)
 
 
 @pytest.mark.parametrize(
@@ -319,8 +196,6 @@ def test_config_kinds_and_values():
         (lambda: Conv2D(4, 3, stride=2, padding="same"), "padding='same' needs stride 1"),
         (lambda: Conv2D(4, 3, padding="full"), "padding must be 'valid', 'same', an int or a pair"),
         (lambda: Conv2D(4, 3, padding=-1), "padding must be >= 0, got -1"),
-        (lambda: MaxPool2D((2, 2, 2)), "pool_size must be an int or a pair of ints"),
-        (lambda: AvgPool2D(2, stride=0), "stride must be >= 1, got 0"),
     ],
 )
 def test_bad_settings_raise_clear_errors(make, message):
@@ -342,8 +217,6 @@ def test_bad_settings_raise_clear_errors(make, message):
             (784,),
             r"needs image samples \(height, width, channels\), got shape \(784,\)",
         ),
-        (MaxPool2D(4), (3, 5, 2), "MaxPool2D window 4x4 is larger than its input 3x5x2"),
-        (GlobalAvgPool2D(), (10,), "GlobalAvgPool2D needs image samples"),
     ],
     ids=repr,
 )
