@@ -5,7 +5,7 @@ import pytest
 
 from barenet import BarenetError, NeuralNetwork
 from barenet.nn import parse_layers
-from tests.nn.test_gradients import relative_error
+from tests.nn.network_check import relative_error
 
 
 def numeric_score_gradient(net, X, k, h=1e-5):

@@ -8,7 +8,7 @@ import pytest
 from barenet import BarenetError, DataError, NeuralNetwork, load_model
 from barenet.nn import BatchNorm, Dense, Dropout, Tanh
 from barenet.nn.losses import mean_squared_error, r2_score, squared_error
-from tests.nn.test_gradients import loss_and_gradient, numerical_gradient, relative_error
+from tests.nn.network_check import loss_and_gradient, numerical_gradient, relative_error
 
 
 def friedman(n, seed=0):

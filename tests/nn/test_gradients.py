@@ -4,34 +4,7 @@ import numpy as np
 import pytest
 
 from barenet import NeuralNetwork
-from barenet.nn.layers import Dropout
-
-
-def numerical_gradient(net, X, y, eps=1e-6):
-    """Centred differences (L(p + eps) - L(p - eps)) / 2 eps for every parameter."""
-    grad = np.empty_like(net.params)
-    for i in range(net.params.size):
-        old = net.params[i]
-        net.params[i] = old + eps
-        plus = loss_and_gradient(net, X, y)[0]
-        net.params[i] = old - eps
-        minus = loss_and_gradient(net, X, y)[0]
-        net.params[i] = old
-        grad[i] = (plus - minus) / (2 * eps)
-    return grad
-
-
-def loss_and_gradient(net, X, y):
-    """The network's loss and gradient with the same dropout mask at every evaluation."""
-    for layer in net.layers:
-        if isinstance(layer, Dropout):
-            layer.rng = np.random.default_rng(1234)
-    return net.loss_and_gradient(X, y)
-
-
-def relative_error(a, b):
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-30)
-
+from tests.nn.network_check import loss_and_gradient, numerical_gradient, relative_error
 
 ARCHITECTURES = [
     dict(input_size=5, hidden_sizes=[4], output_size=3),

@@ -11,7 +11,7 @@ from barenet import BarenetError, NeuralNetwork, load_model
 from barenet.nn import GRU, LSTM, RNN, Dense, Flatten, describe_layers, parse_layers
 from barenet.nn.stack import layer_from_config
 from tests.nn.layer_check import check_layer, numeric_input_gradient, standalone
-from tests.nn.test_gradients import numerical_gradient, relative_error
+from tests.nn.network_check import numerical_gradient, relative_error
 
 KINDS = [RNN, LSTM, GRU]
 
