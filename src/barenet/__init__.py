@@ -35,6 +35,8 @@ from barenet.errors import (
 )
 from barenet.network import NeuralNetwork, load_model
 from barenet.optim.optimizers import SGD, Adam, AdamW, RMSprop
+from barenet.scaling import Standardization
+from barenet.validation import InputRangeWarning
 from barenet.version import __version__
 
 __all__ = [
@@ -51,10 +53,12 @@ __all__ = [
     "DataError",
     "DataNotFoundError",
     "DivergenceError",
+    "InputRangeWarning",
     "ModelFileError",
     "ModelFileNotFoundError",
     "NeuralNetwork",
     "RMSprop",
+    "Standardization",
     "data_home",
     "download_mnist",
     "load_and_preprocess_mnist",

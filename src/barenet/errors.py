@@ -27,4 +27,11 @@ class DataNotFoundError(DataError, FileNotFoundError):
 
 
 class DivergenceError(BarenetError, ArithmeticError):
-    """Training produced a NaN or infinite loss."""
+    """Training produced a NaN or infinite loss.
+
+    ``epoch`` and ``batch`` (counted from 1), ``loss`` and ``learning_rate`` say where and how,
+    so that a caller can say it in its own words (None when unknown)."""
+
+    def __init__(self, message, epoch=None, batch=None, loss=None, learning_rate=None):
+        super().__init__(message)
+        self.epoch, self.batch, self.loss, self.learning_rate = epoch, batch, loss, learning_rate

@@ -74,9 +74,10 @@ class NeuralNetwork(NetworkStructure, Prediction):
     class_names : list of str or None
         The name of each output class (default ``"0"``, ``"1"``...), shown by predictions,
         confusion matrices and the web page (Fashion-MNIST's ``"Sneaker"``).
-    image_shape : (int, int) or None
+    image_shape : (int, int), None or False
         ``(height, width)`` of the images the inputs are, flattened row by row (default: square
-        when ``input_size`` is a square number, 28x28 for 784).
+        when ``input_size`` is a square number, 28x28 for 784); ``False``: the inputs are
+        features, no image, whatever their number (a table's columns).
 
     Notes
     -----
@@ -163,6 +164,7 @@ class NeuralNetwork(NetworkStructure, Prediction):
         self.l2 = check.positive_float("l2", l2, allow_zero=True)
         self.l1 = check.positive_float("l1", l1, allow_zero=True)
         self.dtype = np.dtype(check.choice("dtype", np.dtype(dtype).name, ("float32", "float64")))
+        check.memory_fits(self.layers, self.dtype)  # before allocating: a sentence, not a crash
         self.seed = seed
         self.class_names = check.class_names(class_names, self.output_size)
         if image_shape is None and len(self.input_shape) == 3 and self.input_shape[2] == 1:
@@ -213,7 +215,8 @@ class NeuralNetwork(NetworkStructure, Prediction):
             "optimizer": {**self.optimizer.config(), "learning_rate": self.base_learning_rate},
             "seed": self.seed,
             "class_names": self.class_names,
-            "image_shape": self.image_shape,
+            # False, not None, for inputs that are no image: None would guess a square one.
+            "image_shape": self.image_shape or False,
         }
 
     @classmethod
@@ -298,6 +301,7 @@ class NeuralNetwork(NetworkStructure, Prediction):
         against finite differences.
         """
         X, y = self.check_data(X, y)
+        X, y = self.scale_inputs(X), self.scale_targets(y)  # as train() sees them
         kept = {name: array.copy() for name, array in self.named_arrays().items()}
         rng_state = self.rng.bit_generator.state
         try:
@@ -333,6 +337,10 @@ class NeuralNetwork(NetworkStructure, Prediction):
         The history holds, per epoch: ``train_loss``, ``train_accuracy`` (averaged over the
         epoch's batches), ``val_loss`` and ``val_accuracy`` when validation data is given,
         ``learning_rate`` and ``epoch_time`` in seconds.
+
+        With ``input_scaling`` / ``output_scaling`` set (:class:`~barenet.scaling.Standardization`,
+        as ``barenet train`` sets them for table data), the data is given in the user's units
+        and standardised here; the history's losses are then in standardised units.
         """
         unknown = sorted(set(options) - set(TRAINING_OPTIONS))
         if unknown:
@@ -345,6 +353,9 @@ class NeuralNetwork(NetworkStructure, Prediction):
             raise check.BarenetError("give both X_val and y_val, or neither")
         if X_val is not None:
             X_val, y_val = self.check_data(X_val, y_val, "X_val", "y_val")
+            X_val, y_val = self.scale_inputs(X_val), self.scale_targets(y_val)
+        self.remember_input_range(X)  # what predict compares new inputs with
+        X, y = self.scale_inputs(X), self.scale_targets(y)  # the user's units -> the network's
         progress = None
         if verbose:
             from barenet.progress import ProgressBar  # display lives outside the core

@@ -8,6 +8,7 @@ message that says what was expected and what was given, e.g. ``learning_rate mus
 
 import math
 import numbers
+import os
 import warnings
 
 import numpy as np
@@ -84,8 +85,11 @@ def image_shape(value, n_features, required=False, what="inputs"):
 
     None guesses a square image; when ``n_features`` is not a square number that guess is
     None, or, with ``required``, an error asking for the shape (``what`` names the features
-    in the messages: "inputs", "pixels per row"...).
+    in the messages: "inputs", "pixels per row"...). ``False`` says the features are no image:
+    None, whatever their number.
     """
+    if value is False:
+        return None
     if value is None:
         side = math.isqrt(n_features)
         if side * side == n_features:
@@ -256,16 +260,109 @@ UNSCALED_MAX = 25.0
 
 
 def warn_if_unscaled(X, name="X", stacklevel=4):
-    """Warn (``UserWarning``) when ``X`` looks like pixels on the 0-255 scale: its smallest
-    value in [0, 1] (a background) and its largest above :data:`UNSCALED_MAX`; the message
-    names the range found. Returns ``(low, high)``. ``stacklevel`` points the warning at the
-    caller's line (4: the line that called ``NeuralNetwork.train``)."""
+    """Warn (``UserWarning``) when ``X`` looks like pixels on the 0-255 scale, or features in
+    the tens or thousands: its smallest value in [0, 1] (a background) and its largest above
+    :data:`UNSCALED_MAX`; the message names the range found. Returns ``(low, high)``.
+    ``stacklevel`` points the warning at the caller's line (4: the line that called
+    ``NeuralNetwork.train``)."""
     low, high = float(X.min()), float(X.max())
     if 0 <= low <= 1 and high > UNSCALED_MAX:
         warnings.warn(
-            f"{name} ranges from {low:g} to {high:g}: pixels on the 0-255 scale make training "
-            "diverge or stall; scale them to [0, 1] first (divide by 255)",
+            f"{name} ranges from {low:g} to {high:g}: inputs this large make training diverge "
+            "or stall; scale pixels on the 0-255 scale to [0, 1] (divide by 255), and "
+            "standardise features (mean 0, standard deviation 1 per column)",
             UserWarning,
             stacklevel=stacklevel,
         )
     return low, high
+
+
+class InputRangeWarning(UserWarning):
+    """Inputs far outside the range a network was trained on: its answers on them mean little
+    (a network trained on pixels in [0, 1], asked about pixels on the 0-255 scale, answers
+    with confidence, and wrongly)."""
+
+
+# How far outside the training range inputs may reach, in widths of that range, before a
+# warning: pixels times 255 reach 254 widths beyond [0, 1]; standardised columns of scikit-learn's
+# digits whose training rows hardly vary reach 1.6 widths beyond theirs on held-out rows.
+OUTSIDE_WIDTHS = 3.0
+
+
+def warn_if_outside(X, value_range, name="X", stacklevel=2):
+    """Warn (:class:`InputRangeWarning`) when the values of ``X`` reach more than
+    :data:`OUTSIDE_WIDTHS` widths of ``value_range`` ``[low, high]`` (the training inputs')
+    below ``low`` or above ``high``; the message names both ranges. Returns whether it warned."""
+    low, high = value_range
+    width = high - low if high > low else max(abs(low), 1.0)
+    with np.errstate(invalid="ignore"):  # NaN is reported elsewhere, by name
+        smallest, largest = float(np.min(X)), float(np.max(X))
+    margin = OUTSIDE_WIDTHS * width
+    if not (smallest < low - margin or largest > high + margin):
+        return False
+    warnings.warn(
+        f"{name} ranges from {smallest:g} to {largest:g}, far outside the inputs this network "
+        f"was trained on ({low:g} to {high:g}): its answers on them mean little; give inputs "
+        "prepared as its training data was (pixels on the 0-255 scale: divide by 255)",
+        InputRangeWarning,
+        stacklevel=stacklevel,
+    )
+    return True
+
+
+# -- memory -------------------------------------------------------------------------------------
+
+# Copies of the parameter vector a network keeps: the parameters, their gradients, the decay
+# mask, the optimizer's work buffer and up to two moments (Adam's); what is allocated at once.
+PARAMETER_COPIES = 6
+# Rows of the batch whose outputs and gradients each layer keeps in its work buffers.
+ESTIMATE_BATCH = 128
+
+
+def memory_needed(layers, dtype):
+    """Bytes a network of ``layers`` (their shapes chained) needs to train: every copy of its
+    parameters (:data:`PARAMETER_COPIES`) and each layer's output and its gradient for a batch
+    of :data:`ESTIMATE_BATCH` rows. An estimate, from the shapes alone: nothing is allocated."""
+    itemsize = np.dtype(dtype).itemsize
+    parameters = sum(math.prod(shape) for layer in layers for shape, _ in
+                     layer.param_shapes().values())  # fmt: skip
+    outputs = sum(math.prod(layer.output_shape) for layer in layers)
+    return parameters, itemsize * (PARAMETER_COPIES * parameters + 2 * ESTIMATE_BATCH * outputs)
+
+
+def available_memory():
+    """Bytes of memory available to a new allocation (Linux's ``MemAvailable``, else the free
+    physical pages), or None when the system does not say."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def memory_fits(layers, dtype):
+    """Refuse (:class:`BarenetError`, with the figures) a network whose estimated memory
+    (:func:`memory_needed`) exceeds what is available, before any of it is allocated."""
+    available = available_memory()
+    parameters, needed = memory_needed(layers, dtype)
+    if available is not None and needed > available:
+        raise BarenetError(
+            f"this network needs about {_bytes(needed)} of memory to train ({parameters:,} "
+            f"parameters in {np.dtype(dtype).name}, with their gradients and the optimizer's "
+            f"state), more than the {_bytes(available)} available: make its layers narrower "
+            "or fewer"
+        )
+
+
+def _bytes(count):
+    """``"1.5 GB"``, ``"240 MB"``: a size in bytes, in decimal units."""
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count} bytes"

@@ -36,7 +36,7 @@ def test_summary_bar_per_batch_epoch_lines_and_history(tmp_path, capsys):
     assert rows[0].startswith("epoch,train_loss,train_accuracy") and len(rows) == 3
     assert [float(r.split(",")[1]) for r in rows[1:]] == load_model(model).history["train_loss"]
     code, out, err = run(capsys, "train", *DIGITS, "--epochs", 2, "-q", "-o", model,
-                         "--history", tmp_path / "run.json")  # fmt: skip
+                         "--history", tmp_path / "run.json", "--force")  # fmt: skip
     assert code == 0 and err == ""  # -q: no bar...
     assert "epoch   1/2" in out and "epoch   2/2" in out  # ...and the per-epoch lines stay
     assert [row["epoch"] for row in json.loads((tmp_path / "run.json").read_text())] == [1, 2]
@@ -61,6 +61,7 @@ def test_resume_says_where_it_resumes_and_refuses_other_settings(tmp_path, capsy
     ckpt, model = tmp_path / "run.ckpt", tmp_path / "m.npz"
     base = [*DIGITS, "-q", "--checkpoint", ckpt, "-o", model]
     assert run(capsys, "train", *base, "--epochs", 2)[0] == 0
+    base.append("--force")  # the model of the first run is replaced by the longer run's
     code, out, err = run(capsys, "train", *base, "--epochs", 3, "--resume")
     assert code == 0, err
     assert f"resuming at epoch 3 of 3 from {ckpt}" in out

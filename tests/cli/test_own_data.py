@@ -103,10 +103,17 @@ def test_train_on_an_npz_and_a_csv(tmp_path, capsys):
     rows = [f"{label}," + ",".join(map(str, row)) for label, row in zip([3, 10] * 40, X)]
     (tmp_path / "pets.csv").write_text("\n".join([header, *rows]) + "\n")
     code, out, err = run(capsys, "train", "--data", tmp_path / "pets.csv", "--hidden", 8,
-                         "--epochs", 1, "-q", "-o", model)  # fmt: skip
+                         "--epochs", 1, "-q", "-o", model, "--force")  # fmt: skip
     assert code == 0, err
     assert load_model(model).class_names == ["3", "10"]  # numbers sort as numbers
-    assert load_model(model).image_shape == [4, 4]
+    # 16 columns are 16 features, not a 4x4 picture guessed from their number ...
+    assert load_model(model).image_shape is None
+    assert "pictures" not in out and "preprocessing: the 16 features standardised" in out
+    # ... unless --image-size says that the rows are pictures.
+    code, out, err = run(capsys, "train", "--data", tmp_path / "pets.csv", "--image-size", 4,
+                         "--hidden", 8, "--epochs", 1, "-q", "-o", model, "--force")  # fmt: skip
+    assert code == 0, err
+    assert load_model(model).image_shape == [4, 4] and load_model(model).input_scaling is None
 
 
 def test_bad_own_data_is_named(tmp_path, capsys):
@@ -126,7 +133,7 @@ def test_bad_own_data_is_named(tmp_path, capsys):
 
 def test_unscaled_inputs_are_named_in_a_warning(tmp_path, capsys):
     rng = np.random.default_rng(0)
-    X = rng.random((60, 16)) * 254.5  # not whole numbers: kept as given, and warned about
+    X = rng.random((60, 4, 4)) * 254.5  # pictures, not whole numbers: kept, and warned about
     np.savez(tmp_path / "raw.npz", X=X, y=np.repeat([0, 1], 30))
     code, _, err = run(capsys, "train", "--data", tmp_path / "raw.npz", "--hidden", 4,
                        "--epochs", 1, "-q", "-o", tmp_path / "m.npz")  # fmt: skip

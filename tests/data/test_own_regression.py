@@ -17,7 +17,7 @@ def write_csv(path, X, y, target="price"):
 
 def test_a_csv_column_of_numbers_is_kept_as_floats_and_names_the_output(tmp_path):
     rng = np.random.default_rng(0)
-    X = rng.integers(0, 256, (50, 3))  # 8-bit-like features are scaled as for classification
+    X = rng.integers(0, 256, (50, 3))  # whole numbers 0-255, but features: not pixels
     y = rng.integers(0, 200, 50).astype(float) + 0.5  # ... but targets never are
     data = load_own_data(write_csv(tmp_path / "house.csv", X, y), task="regression",
                          label_column="price")  # fmt: skip
@@ -28,7 +28,9 @@ def test_a_csv_column_of_numbers_is_kept_as_floats_and_names_the_output(tmp_path
     assert (len(data.y_test), len(data.y_val), len(data.y_train)) == (10, 4, 36)
     parts = np.concatenate([data.y_train, data.y_val, data.y_test])
     assert sorted(parts.tolist()) == sorted(y.astype(np.float32).tolist())
-    assert data.X_train.max() <= 1  # features divided by 255
+    # Features are kept as they are (not divided by 255 as pixels would be).
+    rows = np.concatenate([data.X_train, data.X_val, data.X_test])
+    assert sorted(map(tuple, rows.tolist())) == sorted(map(tuple, X.astype(np.float32).tolist()))
     assert "targets price" in repr(data) and "classes" not in repr(data)
 
 

@@ -30,21 +30,9 @@ CHECKED = [
 ]
 
 
-# The one check a float32 regressor cannot pass, and why (the README lists it too).
-FLOAT32_ROUNDING = {
-    "check_methods_subset_invariance": (
-        "predicting 1 row and 20 rows at once runs different float32 matrix kernels, whose "
-        "sums round differently (about 1e-7 relative); the check's tolerance is 1e-7 "
-        "absolute on outputs of about 1. The float64 estimator below passes it."
-    )
-}
-
-
-def expected_failures(estimator):
-    return FLOAT32_ROUNDING if estimator.dtype == "float32" else {}
-
-
-@parametrize_with_checks(CHECKED, expected_failed_checks=expected_failures)
+# Every check passes, float32 included: predictions run on whole blocks of rows, so that
+# predicting 1 row or 20 at once rounds each row alike (check_methods_subset_invariance).
+@parametrize_with_checks(CHECKED)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 

@@ -5,7 +5,15 @@ elsewhere: a data set's files into the data folder, a saved model as ONNX.
 ``onnx`` package is imported only when ``export`` runs.
 """
 
-from barenet.cli.parsing import add_command, check_output, data_dir_option, dataset_option
+from pathlib import Path
+
+from barenet.cli.parsing import (
+    add_command,
+    check_output,
+    data_dir_option,
+    dataset_option,
+    force_option,
+)
 from barenet.data import download_dataset
 from barenet.errors import BarenetError
 from barenet.network import load_model
@@ -29,8 +37,11 @@ def export_command(args):
     """Convert a saved model to ONNX, which onnxruntime and other inference engines run: input
     "input" (batch, features), as given to the model in Python; output "probabilities" (batch,
     classes), or "predictions" (batch, outputs) for a regression model (--loss mse: no
-    softmax)."""
-    check_output(args.onnx, "--onnx", "the ONNX model")
+    softmax). A model that standardises its inputs (and targets) does so in the graph too: the
+    ONNX model takes and gives numbers in your units."""
+    check_output(args.onnx, "--onnx", "the ONNX model", args.force)
+    if Path(args.onnx).suffix.lower() != ".onnx":
+        raise BarenetError(f"--onnx {args.onnx}: name the ONNX file with .onnx")
     net = load_model(args.model)
     try:
         from barenet.files.onnx import export  # onnx is optional: imported only when asked for
@@ -63,4 +74,11 @@ def _add_export(commands):
         "barenet export barenet-model.npz --onnx model.onnx",
     )
     sub.add_argument("model", help="the model file")
-    sub.add_argument("--onnx", required=True, metavar="OUT", help="where to write the ONNX model")
+    sub.add_argument(
+        "--onnx",
+        required=True,
+        metavar="OUT",
+        help="where to write the ONNX model, a .onnx file (an existing one is left as it is "
+        "unless --force)",
+    )
+    force_option(sub, "the ONNX file")

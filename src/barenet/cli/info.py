@@ -8,7 +8,7 @@ the model file's header.
 import json
 
 from barenet import progress
-from barenet.cli.parsing import add_command, model_argument
+from barenet.cli.parsing import add_command, model_argument, preprocessing_lines
 from barenet.network import load_model
 from barenet.specs import describe_optimizer
 
@@ -28,9 +28,10 @@ def add_commands(commands):
 def info_command(args):
     """Describe a saved model without any data: its layers with their output shapes and
     parameter counts, its classes (the names of its outputs, for regression), its loss
-    (cross-entropy for classification, mean squared error for regression), how it was trained
-    (optimizer, epochs, schedule, augmentation, data) and the test accuracy recorded when it
-    was trained."""
+    (cross-entropy for classification, mean squared error for regression), whether it takes
+    pictures or features (a table's columns) and the standardisation it applies to them, how it
+    was trained (optimizer, epochs, schedule, augmentation, data) and the test accuracy recorded
+    when it was trained."""
     net = load_model(args.model)
     if args.json:
         record = net.training_info.to_dict()
@@ -45,6 +46,8 @@ def info_command(args):
                     "loss_description": progress.describe_loss(net),
                     "class_names": list(net.class_names),
                     "image_shape": list(net.image_shape) if net.image_shape else None,
+                    "inputs": "pictures" if net.image_shape else "features",
+                    "preprocessing": _preprocessing(net),
                     "optimizer": describe_optimizer(net.get_config()["optimizer"]),
                     "epochs_trained": len(net.history.get("train_loss", ())),
                     "training": record,
@@ -55,5 +58,16 @@ def info_command(args):
         )
         return 0
     print(f"{args.model}:")
-    print("\n".join([*progress.network_lines(net), *progress.record_lines(net)]))
+    lines = [*progress.network_lines(net), *preprocessing_lines(net), *progress.record_lines(net)]
+    print("\n".join(lines))
     return 0
+
+
+def _preprocessing(net):
+    """``{"inputs": {"mean", "scale"}, "outputs": {...}, "input_range": [low, high]}``, what
+    the model does to its inputs and outputs (each part present only when it does it)."""
+    parts = {"inputs": net.input_scaling, "outputs": net.output_scaling}
+    found = {part: scaling.to_dict() for part, scaling in parts.items() if scaling is not None}
+    if net.input_range is not None:
+        found["input_range"] = list(net.input_range)
+    return found

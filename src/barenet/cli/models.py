@@ -55,10 +55,36 @@ def evaluate_command(args):
         print(json.dumps({"accuracy": report["accuracy"], "loss": loss, **names, **report}))
     else:
         print(f"{args.model}: {net.describe()} ({net.n_parameters:,} parameters), {optimizer}")
-        images = f"{len(data.y_test)} {name} test images"
-        print(f"accuracy {report['accuracy']:.2%}  loss {loss:.4f}  ({images})\n")
-        print(format_classification_report(report, net.class_names))
+        samples = f"{len(data.y_test)} {name} test {'images' if net.image_shape else 'rows'}"
+        print(f"accuracy {report['accuracy']:.2%}  loss {loss:.4f}  ({samples})\n")
+        table = format_classification_report(report, net.class_names).split("\n\n")[0]
+        print("\n".join([table, "", *confusion_lines(report["confusion_matrix"], net.class_names)]))
     return 0
+
+
+# Class names at most this long head the confusion matrix's columns; longer ones are numbered.
+NAMED_COLUMNS = 8
+
+
+def confusion_lines(confusion, class_names):
+    """The confusion matrix as text, rows (true classes) and columns (predicted) labelled with
+    the class names; when some name is too long for a column, the columns are numbered and a
+    legend says which name each number stands for."""
+    names = [str(name) for name in class_names]
+    numbered = max(len(name) for name in names) > NAMED_COLUMNS
+    heads = [str(k) for k in range(len(names))] if numbered else names
+    width = max(5, *(len(h) + 1 for h in heads), *(len(str(n)) + 1 for row in confusion
+                                                   for n in row))  # fmt: skip
+    label = max(len("true"), *(len(name) for name in names))
+    lines = [
+        "confusion matrix (rows: true class, columns: predicted class)",
+        f"{'true':<{label}}" + "".join(f"{h:>{width}}" for h in heads),
+    ]
+    for name, row in zip(names, confusion, strict=True):
+        lines.append(f"{name:<{label}}" + "".join(f"{count:>{width}}" for count in row))
+    if numbered:
+        lines.append("columns: " + ", ".join(f"{k} {name}" for k, name in enumerate(names)))
+    return lines
 
 
 def _evaluate_regression(net, data, args):
@@ -97,17 +123,12 @@ def predict_command(args):
     the pictures in it. Each picture is first made to look like the model's training images:
     light on dark, centred, 28x28 for MNIST (the preparation of `barenet train --data` folders
     too). Every good picture is answered; each bad one is named on stderr, and the exit code is
-    then 2. A regression model (--loss mse) predicts numbers from rows of features: use it from
-    Python, net.predict(X)."""
+    then 2. A model trained on features (a table: a CSV or an .npz of rows), and a regression
+    model (--loss mse), answer rows of features, not pictures: use them from Python,
+    net.predict(X)."""
     net = load_model(args.model)
-    if net.is_regression:
-        raise BarenetError(
-            f"{args.model} is a regression network (loss mse): it predicts numbers from rows of "
-            f"{net.input_size} features, not what pictures show; in Python: "
-            f"barenet.load_model({str(args.model)!r}).predict(X), X of shape (n, {net.input_size})"
-        )
-    if net.image_shape is None:  # only square images are guessed; others must be given
-        raise BarenetError(f"{args.model}: its {net.input_size} inputs are not an image")
+    if net.is_regression or net.image_shape is None:
+        raise BarenetError(_no_pictures(net, args.model))
     paths, errors = _pictures(args.images)
     good, rows = [], []
     for path in paths:
@@ -134,6 +155,20 @@ def predict_command(args):
     for _, message in errors:
         print(f"barenet: error: {message}", file=sys.stderr)
     return EXIT_USAGE if errors else 0
+
+
+def _no_pictures(net, model):
+    """Why ``net`` does not answer pictures, and what does: rows of its features, in Python."""
+    n = net.input_size
+    if net.is_regression:
+        what = f"is a regression network (loss mse): it predicts numbers from rows of {n} features"
+    else:
+        what = (
+            f"is a classifier of features: its {n} inputs are not an image but a table's columns "
+            "(features that are the pixels of pictures: train with --image-size HEIGHT WIDTH)"
+        )
+    python = f"barenet.load_model({str(model)!r}).predict(X), X of shape (n, {n})"
+    return f"{model} {what}; it answers rows of features, not pictures: in Python, {python}"
 
 
 def _pictures(items):

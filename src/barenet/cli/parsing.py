@@ -60,6 +60,9 @@ TRAIN_DEFAULTS = {
     "image_size": None,
     "label_column": "label",
     "loss": "cross_entropy",
+    "standardize": True,  # table data (features, not pictures): each column to mean 0, sd 1
+    "allow_negative_r2": False,
+    "force": False,
 }
 
 
@@ -152,22 +155,59 @@ POSITIVE = number_in(0, low_inclusive=False)
 NON_NEGATIVE = number_in(0)
 
 
-def check_output(path, option, what="the output"):
+def check_output(path, option, what="the output", force=True, why="--force replaces it"):
     """Refuse, before any work, an output path that cannot be written: a folder, a missing
-    folder, a folder without write permission. Files are written only into folders that exist
-    (one rule for ``train``, ``report``, ``export``: nothing creates a folder from a typo).
-    Returns ``path``."""
+    folder, a folder without write permission, and, unless ``force``, a file that exists
+    (``why`` says how to replace it anyway). Files are written only into folders that exist
+    (one rule for ``train``, ``report``, ``export``: nothing creates a folder from a typo), and
+    replace no file unless told to. Returns ``path``."""
     if path is None:
         return None
     target = Path(path)
     folder = target.absolute().parent
     if target.is_dir():
         raise BarenetError(f"{option} {path}: is a folder; name a file for {what}")
+    if not force and target.exists():
+        raise BarenetError(
+            f"{option} {path}: the file exists; it is left as it is ({why}, or name another file)"
+        )
     if not folder.is_dir():
         raise BarenetError(f"{option} {path}: cannot write {what} there: no folder {folder}")
     if not os.access(folder, os.W_OK):
         raise BarenetError(f"{option} {path}: cannot write {what}: folder {folder} is not writable")
     return path
+
+
+# Model formats that are not barenet's, by their usual suffix: a barenet file under one of these
+# names would be mislabelled (other tools would try to read it as theirs).
+FOREIGN_MODEL_SUFFIXES = {
+    ".onnx": "an ONNX model",
+    ".pt": "a PyTorch model",
+    ".pth": "a PyTorch model",
+    ".h5": "a Keras (HDF5) model",
+    ".keras": "a Keras model",
+    ".safetensors": "a safetensors file",
+    ".pb": "a TensorFlow graph",
+    ".tflite": "a TensorFlow Lite model",
+}
+
+
+def check_model_suffix(path, option="-o"):
+    """Refuse a name that says another tool's format (``model.onnx``): barenet writes its own
+    (.npz), and ``barenet export`` turns a model file into ONNX."""
+    if path is None:
+        return None
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in FOREIGN_MODEL_SUFFIXES:
+        own = path.with_suffix(".npz")
+        then = f"; then barenet export {own} --onnx {path} writes the ONNX model"
+        raise BarenetError(
+            f"{option} {path}: the name says {FOREIGN_MODEL_SUFFIXES[suffix]} ({suffix}), but "
+            f"barenet saves models in its own format: name it {own}"
+            + (then if suffix == ".onnx" else "")
+        )
+    return str(path)
 
 
 # The Python names that messages of the library use, and the options a command-line user types.
@@ -185,6 +225,7 @@ OPTION_NAMES = {
     "test_size": "--test-size",
     "checkpoint=PATH": "--checkpoint PATH",
     "resume=True": "--resume",
+    "label_column": "--label-column",
 }
 _PYTHON_NAMES = re.compile(
     r"(?<![\w-])(" + "|".join(re.escape(name) for name in OPTION_NAMES) + r")(?![\w])"
@@ -221,6 +262,31 @@ def add_command(commands, run, summary, example):
     )
     sub.set_defaults(run=run)
     return sub
+
+
+def preprocessing_lines(net):
+    """What ``net`` does to its inputs and outputs, in words (``barenet train``'s summary,
+    ``barenet info``); no line when nothing: pictures, and models from before
+    standardisation."""
+    if net.input_scaling is None:
+        return []
+    targets = ""
+    if net.output_scaling is not None:
+        targets = f", and the target{'s' if net.output_size > 1 else ''} too"
+    return [
+        f"preprocessing: the {net.input_size} features standardised (mean 0, standard deviation "
+        f"1 each, from the training rows){targets}; the model file keeps the figures: predict, "
+        "evaluate, serve and export take and give your units"
+    ]
+
+
+def force_option(sub, what="the output file"):
+    """``--force``: replace ``what`` if it exists (by default nothing is overwritten)."""
+    sub.add_argument(
+        "--force",
+        action="store_true",
+        help=f"replace {what} if it exists (without it, an existing file is left as it is)",
+    )
 
 
 def model_argument(sub, note=""):

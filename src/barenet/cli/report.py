@@ -9,6 +9,7 @@ from barenet.cli.parsing import (
     check_output,
     data_dir_option,
     dataset_option,
+    force_option,
     own_data_option,
     test_data_of,
 )
@@ -31,7 +32,7 @@ def report_command(args):
     A classifier's: a regression model (--loss mse) is refused (barenet evaluate scores it)."""
     from barenet.viz.report import model_report
 
-    check_output(args.output, "-o", "the report")
+    check_output(args.output, "-o", "the report", args.force)
     net = load_model(args.model)
     if net.is_regression:  # its figures are a classifier's: confusion matrix, per-class scores
         raise BarenetError(
@@ -58,8 +59,9 @@ def _add_report(commands):
         "-o",
         default="barenet-report.html",
         metavar="PATH",
-        help="the HTML file to write",
+        help="the HTML file to write (an existing file is left as it is unless --force)",
     )
+    force_option(sub, "the report file")
     dataset_option(
         sub, None, "test images (default: those of the data set the model was trained on)"
     )

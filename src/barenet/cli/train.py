@@ -7,34 +7,41 @@ its ``train``.
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 from barenet import progress
 from barenet.cli.parsing import (
+    EXIT_FAILURE,
     NON_NEGATIVE,
     POSITIVE,
     TRAIN_DEFAULTS,
     Given,
     add_command,
     check_data_options,
+    check_model_suffix,
     check_output,
     data_dir_option,
     dataset_option,
+    force_option,
     int_at_least,
     load_own,
     number_in,
+    preprocessing_lines,
     regression,
 )
 from barenet.data import dataset_info, load_dataset
-from barenet.errors import BarenetError
+from barenet.errors import BarenetError, DivergenceError
 from barenet.experiments import trial
 from barenet.nn.activations import ACTIVATIONS
 from barenet.nn.init import INITIALIZERS
 from barenet.nn.losses import LOSSES
 from barenet.optim.optimizers import OPTIMIZERS
 from barenet.optim.schedules import SCHEDULES
+from barenet.scaling import Standardization
 from barenet.train.augment import AUGMENTATIONS, get_augmentation
 from barenet.train.callbacks import HistoryFile
+from barenet.train.trainer import TrainingInterrupted
 
 # The train options passed to NeuralNetwork by keyword, under the same names.
 NETWORK_OPTIONS = "activation init optimizer dropout batch_norm l2 l1 loss dtype seed".split()
@@ -93,7 +100,12 @@ def build_network(args, data=None):
     """The network that the ``train`` options describe, sized for the ``--dataset`` (784 inputs
     and 10 classes for MNIST), or for ``data`` (your own, a :class:`~barenet.data.Dataset`),
     knowing its class names and image shape: built by the studies' own builder,
-    :func:`barenet.experiments.trial.build_network`."""
+    :func:`barenet.experiments.trial.build_network`.
+
+    Your own data that is a table (features, not pictures) makes a network that knows it: no
+    image shape, whatever the number of its features, and (unless ``--no-standardize``) the
+    standardisation of the training rows' features, and of their targets for ``--loss mse``
+    (see :func:`standardize`)."""
     apply_preset(args)
     settings = {name: getattr(args, name) for name in NETWORK_OPTIONS}
     settings["learning_rate"] = args.learning_rate
@@ -115,7 +127,23 @@ def build_network(args, data=None):
         settings["layers"] = args.layers
     else:
         settings["hidden_sizes"] = args.hidden
-    return trial.build_network(settings, dataset=args.dataset if data is None else data.spec)
+    net = trial.build_network(settings, dataset=args.dataset if data is None else data.spec)
+    if data is not None and data.image_shape is None:
+        net.image_shape = None  # features: never a square picture guessed from their number
+        if getattr(args, "standardize", True):
+            standardize(net, data)
+    return net
+
+
+def standardize(net, data):
+    """Give ``net`` the standardisation of ``data``'s training rows: each feature to mean 0 and
+    standard deviation 1 (a constant one is only centred), and each target too for regression;
+    ``predict``, ``evaluate``, ``serve`` and the ONNX export then take and return the user's
+    units, and the model file keeps the statistics."""
+    net.input_scaling = Standardization.fit(data.X_train)
+    if net.is_regression:
+        net.output_scaling = Standardization.fit(data.y_train)
+    return net
 
 
 def train_options(args, image_shape=None):
@@ -164,7 +192,7 @@ def train_command(args):
     check_data_options(args)
     data = None
     if args.data is not None:
-        data = load_own(args, image_shape=args.image_size)
+        data = load_own(args, image_shape=args.image_size)  # too few rows to split fail here
     net = build_network(args, data)
     if data is None:
         data = load_dataset(
@@ -178,6 +206,9 @@ def train_command(args):
         note = f" ({split} split of your own data)"
     print("\n".join([
         *progress.network_lines(net),
+        *preprocessing_lines(net),
+        *(["  the epochs' losses are on that scale; the test scores in your units"]
+          if net.output_scaling is not None else []),
         progress.data_line(data.name, len(data.y_train), len(data.y_val), len(data.y_test), note),
         *progress.training_lines(net, {**options, "n_train": len(data.y_train),
                                        "augment": _augment_config(options["augment"])}),
@@ -187,17 +218,32 @@ def train_command(args):
         callbacks.append(HistoryFile(args.history))
     try:
         net.train(data.X_train, data.y_train, X_val, y_val, callbacks=callbacks, **options)
-    except KeyboardInterrupt as exc:
-        saved = f"; per-epoch figures in {args.history}" if net.history.get("epoch") else ""
-        raise type(exc)(f"{exc}{saved}; no model saved to {args.output}") from None
+    except TrainingInterrupted as exc:
+        message = str(exc)
+        if exc.checkpoint_epochs is None and args.history and net.history.get("epoch"):
+            # its figures were saved, so not "nothing was saved"
+            message = f"training interrupted after {exc.epochs_done} complete epoch(s)"
+            if exc.checkpoint is not None:
+                message += f"; {exc.checkpoint} was not written yet"
+        raise TrainingInterrupted(f"{message}{_what_is_left(net, args)}") from None
+    except DivergenceError as exc:
+        # In words of the command line, and without the trainer's note on the weights in
+        # memory, which the command line does not keep.
+        message = (
+            f"training diverged in epoch {exc.epoch}, batch {exc.batch}: the loss became "
+            f"{exc.loss}; try a lower --lr (now {exc.learning_rate:g})"
+        )
+        raise DivergenceError(f"{message}{_what_is_left(net, args)}") from None
     net.training_info.dataset = data.name  # the model file says what it was trained on
     if args.data is not None:
         net.training_info.data = str(Path(args.data).resolve())
     tested = f"({len(data.y_test)} {data.name} test samples)"
+    poor = None
     if net.is_regression:
         scores = net.evaluate(data.X_test, data.y_test)
         net.training_info.test_r2, net.training_info.test_loss = scores["r2"], scores["loss"]
         result = f"test R^2: {scores['r2']:.4f}  loss {scores['loss']:.4f} {tested}"
+        poor = _poor_fit(net, data, scores)
     else:
         accuracy = net.calculate_accuracy(data.X_test, data.y_test)
         net.training_info.test_accuracy = accuracy  # and how good it is
@@ -207,7 +253,39 @@ def train_command(args):
     print(f"model saved to {args.output}")
     if args.history:
         print(f"per-epoch figures saved to {args.history}")
+    if poor and not args.allow_negative_r2:
+        print(f"barenet: warning: {poor}", file=sys.stderr)
+        return EXIT_FAILURE
     return 0
+
+
+def _what_is_left(net, args):
+    """What an interrupted or diverged run leaves on disk, truthfully: the per-epoch figures of
+    --history when an epoch ended, and never a model (the checkpoint, if any, is named by the
+    trainer's own message)."""
+    epochs = len(net.history.get("epoch", ()))
+    left = ""
+    if args.history and epochs:
+        left = f"; the figures of {epochs} epoch(s) are in {args.history}"
+    return f"{left}; no model saved to {args.output}"
+
+
+def _poor_fit(net, data, test_scores):
+    """A sentence when a regression network does worse than predicting the mean of the
+    targets (an R^2 below 0) on the validation rows (the test rows, without validation rows),
+    else None."""
+    if len(data.y_val):
+        r2, rows = net.evaluate(data.X_val, data.y_val)["r2"], "validation"
+    else:
+        r2, rows = test_scores["r2"], "test"
+    if r2 >= 0:
+        return None
+    return (
+        f"the {rows} R^2 is {r2:.4f}, below 0: the model predicts worse than the mean of the "
+        "targets would, so it learned nothing useful (its file is saved, for a look); try more "
+        "--epochs or another --lr, and check --label-column; --allow-negative-r2 accepts such a "
+        "model with exit code 0"
+    )
 
 
 def _augment_config(spec):
@@ -217,17 +295,23 @@ def _augment_config(spec):
 
 def check_outputs(args):
     """Every file ``train`` will write, checked before any work: the model (-o), the
-    checkpoint, the history; and --resume without --checkpoint."""
+    checkpoint, the history; and --resume without --checkpoint. None replaces a file that
+    exists, unless --force says so (or, for the checkpoint and the history of a run that
+    --resume continues, unless they are that run's); a model is not named as another tool's
+    format (model.onnx)."""
     if args.resume and args.checkpoint is None:
         raise BarenetError(
             "--resume continues from a checkpoint: give --checkpoint PATH, the file it was saved to"
         )
-    check_output(args.output, "-o", "the model")
-    check_output(args.checkpoint, "--checkpoint", "the checkpoint")
+    force = getattr(args, "force", False)
+    check_output(args.output, "-o", "the model", force)
+    check_model_suffix(args.output, "-o")
+    check_output(args.checkpoint, "--checkpoint", "the checkpoint", force or args.resume,
+                 "--resume continues from it, --force starts over")  # fmt: skip
     if args.history is not None:
         if Path(args.history).suffix.lower() not in (".csv", ".json"):
             raise BarenetError(f"--history {args.history}: name a .csv or .json file")
-        check_output(args.history, "--history", "the history")
+        check_output(args.history, "--history", "the history", force or args.resume)
     named = [(o, p) for o, p in (("-o", args.output), ("--checkpoint", args.checkpoint),
                                  ("--history", args.history)) if p is not None]  # fmt: skip
     paths = [Path(p).absolute() for _, p in named]
@@ -341,7 +425,14 @@ def _add_train(commands):
         metavar="N",
         help="training images held out (default: 10000; 300 for digits; 10%% of --data)",
     )
-    add("--output", "-o", metavar="PATH", help="where to save the model (its folder must exist)")
+    add(
+        "--output",
+        "-o",
+        metavar="PATH",
+        help="where to save the model (its folder must exist; an existing file is left as it "
+        "is unless --force)",
+    )
+    force_option(sub, "the model file (-o), and the --checkpoint and --history files")
     add(
         "--history",
         metavar="PATH",
@@ -369,11 +460,25 @@ def _add_train(commands):
         type=int_at_least(1),
         metavar="PX",
         help="size the pictures of a --data folder are prepared to: SIDE or HEIGHT WIDTH "
-        "(default: 28)",
+        "(default: 28); for a .csv or an .npz of rows, the pictures its rows are (without it, "
+        "they are features, a table's columns)",
     )
     own.add_argument(
         "--label-column",
         metavar="NAME",
         help="the labels' column of a --data .csv file (with --loss mse: the target's)",
+    )
+    own.add_argument(
+        "--standardize",
+        action=argparse.BooleanOptionalAction,
+        help="standardise the features of table data (each column to mean 0, standard "
+        "deviation 1; the targets too with --loss mse), the statistics kept in the model file "
+        "and applied by predict, evaluate, serve and export; pictures are never standardised",
+    )
+    own.add_argument(
+        "--allow-negative-r2",
+        action="store_true",
+        help="with --loss mse, end with exit code 0 even when the validation R^2 is below 0 "
+        "(by default such a run warns and exits with 1)",
     )
     sub.set_defaults(**TRAIN_DEFAULTS)

@@ -11,12 +11,18 @@ split like the built-in data sets.
 - an **.npz** file with ``X`` (``(n, height, width)``, ``(n, height, width, 1)`` or
   ``(n, features)``) and ``y`` (integers or strings), and optionally ``class_names``;
 - a **.csv** file with a header row, a label column (``label`` unless told otherwise) and one
-  numeric column per feature (the layout of Kaggle's MNIST CSV files).
+  numeric column per feature.
 
-Pixels stored as whole numbers from 0 to 255 (uint8 arrays, CSV files of 8-bit pixels) are
-divided by 255; other values are kept as they are. A stratified test split and validation split
-are held out: each class keeps its share in every part. Labels that are all integers are sorted
-as numbers (``"2"`` before ``"10"``), others as text; the class names are their text.
+Pictures and features are told apart by the data, never by a count: a folder and an .npz ``X``
+of ``(n, height, width)`` are pictures, and so are the rows of an .npz or CSV when
+``image_shape`` says which shape they have (Kaggle's MNIST CSV with ``(28, 28)``); any other
+rows are **features** (a table's columns), whose ``image_shape`` is None, however many there
+are. Pixels stored as whole numbers from 0 to 255 (uint8 arrays, 8-bit pixels) are divided by
+255; features are kept as they are (``barenet train`` standardises them, see
+:mod:`barenet.scaling`). A stratified test split and validation split are held out: each class
+keeps its share in every part; data too small to leave one sample for the test and one for
+training is refused, with the number of samples it takes. Labels that are all integers are
+sorted as numbers (``"2"`` before ``"10"``), others as text; the class names are their text.
 
 With ``task="regression"`` the labels are numbers to predict (for a ``loss="mse"`` network):
 an .npz's ``y`` of floats, ``(n,)`` or ``(n, k)`` for ``k`` targets (named by an optional
@@ -56,8 +62,8 @@ def load_own_data(
     split it: a :class:`~barenet.data.Dataset` named after the folder or file.
 
     ``image_shape`` ``(height, width)``: the size pictures of a folder are prepared to (default
-    28x28); for arrays, the shape of a flat row (default: their own image shape, or square when
-    the number of features is a square). ``test`` and ``validation`` are the fractions (in
+    28x28); for arrays, the pictures their flat rows are (default: an .npz's own image shape;
+    else the rows are features, no image). ``test`` and ``validation`` are the fractions (in
     [0, 1)) or counts (integers) of the samples held out, per class in proportion, drawn with
     ``seed``: the test part first, so the test split does not depend on ``validation``.
 
@@ -79,10 +85,10 @@ def load_own_data(
         X, raw_labels, shape, class_names = _read_file(path, label_column)
         y, class_names = _encode(raw_labels, class_names, path)
         shape = _shape_of(X, image_shape or shape, path)
-        X = _scaled(X.reshape(len(X), -1))
+        X = _as_inputs(X.reshape(len(X), -1), shape)
     if len(class_names) < 2:
         raise DataError(f"{path}: found {len(class_names)} class, a classifier needs at least 2")
-    parts = stratified_split(y, validation, test, seed)
+    parts = _split(path, y, validation, test, seed)
     X = np.ascontiguousarray(X, dtype=dtype)
     train, val, held_out = parts
     return Dataset(
@@ -101,6 +107,14 @@ def load_own_data(
 def _name(path):
     """A data set's name: its file's without the suffix, or its folder's."""
     return path.stem if path.is_file() else path.resolve().name
+
+
+def _split(path, y, validation, test, seed):
+    """:func:`stratified_split`, its errors (too few samples...) named by the file."""
+    try:
+        return stratified_split(y, validation, test, seed)
+    except DataError as exc:
+        raise DataError(f"{path}: {exc}") from None
 
 
 # -- numbers to predict -------------------------------------------------------------------------
@@ -139,10 +153,10 @@ def _load_regression(path, image_shape, validation, test, seed, dtype, label_col
     else:
         raise DataError(f"{path}: expected an .npz file or a .csv file of numbers to predict")
     shape = _shape_of(X, image_shape or shape, path)
-    X = np.ascontiguousarray(_scaled(X.reshape(len(X), -1)), dtype=dtype)
+    X = np.ascontiguousarray(_as_inputs(X.reshape(len(X), -1), shape), dtype=dtype)
     y = np.ascontiguousarray(y, dtype=dtype)
     # One group for all the samples: the stratified split's draw is then a plain random split.
-    train, val, held_out = stratified_split(np.zeros(len(y), np.int64), validation, test, seed)
+    train, val, held_out = _split(path, np.zeros(len(y), np.int64), validation, test, seed)
     return RegressionDataset(
         _name(path),
         X[train],
@@ -307,8 +321,9 @@ def _read_csv(path, label_column):
         header = [name.strip() for name in header]
         if label_column not in header:
             raise DataError(
-                f"{path}: no column {label_column!r} for the labels; the columns are "
-                f"{', '.join(header[:8])}{'...' if len(header) > 8 else ''}"
+                f"{path}: no column {label_column!r}; the columns are "
+                f"{', '.join(header[:8])}{'...' if len(header) > 8 else ''}: name the one of the "
+                "labels (or of the numbers to predict) with label_column"
             )
         where = header.index(label_column)
         labels, rows = [], []
@@ -360,15 +375,23 @@ def _number_text(text):
 
 
 def _shape_of(X, shape, path):
-    """The image shape of a row of ``X``, or None when its features are no image."""
+    """The image shape of a row of ``X``: ``shape``, checked, or None (features, no image:
+    never guessed from their number)."""
     n_features = math.prod(X.shape[1:])
     if shape is None:
-        side = math.isqrt(n_features)
-        return (side, side) if side * side == n_features else None
+        return None
     shape = tuple(int(s) for s in shape)
     if math.prod(shape) != n_features:
         raise DataError(f"{path}: image shape {shape} does not hold {n_features} features a row")
     return shape
+
+
+def _as_inputs(X, image_shape):
+    """The rows ``X`` as a network's inputs: pixels (an ``image_shape``) as :func:`_scaled`
+    makes them; features as they are (as numbers)."""
+    if image_shape is None:
+        return X.astype(np.float32) if X.dtype == bool else X
+    return _scaled(X)
 
 
 def _scaled(X):

@@ -18,7 +18,7 @@ from barenet.errors import BarenetError, DivergenceError
 from barenet.experiments.runner import Job
 from barenet.network import NeuralNetwork
 from barenet.nn import Dense, layer_from_config, parse_layers
-from barenet.nn.stack import takes_images
+from barenet.nn.stack import RECURRENT_KINDS, takes_images
 
 
 def data_options(train_size=None, val_size=None, test_size=None, data_dir=None, dataset="mnist"):
@@ -122,11 +122,17 @@ def _layers_network(settings, seed, spec):
     stack.append(Dense(spec["n_classes"]))
     shape = spec["n_features"]
     if takes_images(stack):
-        if spec["image_shape"] is None:
+        if not spec["image_shape"]:
             raise BarenetError(
                 f"convolutions and pooling read images; these {shape} features are no image"
             )
         shape = (*spec["image_shape"], 1)
+    elif stack[0].kind in RECURRENT_KINDS:  # an image's rows are the steps of a sequence
+        if not spec["image_shape"]:
+            raise BarenetError(
+                f"recurrent layers read an image row by row; these {shape} features are no image"
+            )
+        shape = tuple(spec["image_shape"])
     if seed is not None:
         settings["seed"] = seed
     keywords = ("learning_rate", "optimizer", "l2", "l1", "loss", "dtype", "seed")

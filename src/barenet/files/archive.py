@@ -70,7 +70,10 @@ def atomic_open(path):
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as exc:  # named by the path the caller gave, not the hidden temporary file
+        raise _unwritable(exc, path, folder) from None
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
@@ -87,6 +90,16 @@ def atomic_open(path):
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _unwritable(exc, path, folder):
+    """The error of a file that cannot be created in ``folder``, naming ``path`` and the
+    folder: an exception of ``exc``'s type (FileNotFoundError, PermissionError...)."""
+    if isinstance(exc, FileNotFoundError):
+        reason = f"no folder {folder} to write it in"
+    else:
+        reason = f"cannot write it in the folder {folder}: {exc.strerror or exc}"
+    return type(exc)(exc.errno, reason, path)
 
 
 def atomic_write_bytes(path, data):

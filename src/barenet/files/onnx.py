@@ -8,6 +8,10 @@ nothing at all (it is the identity at inference); a Softmax over the classes end
 A regression network (``loss="mse"``) has no Softmax: its graph ends in ``predictions (batch,
 n_outputs)``, the last layer's outputs as they are.
 
+A network that standardises its inputs (``input_scaling``) starts with ``Sub`` and ``Div`` nodes
+of its statistics, and one that standardises its targets (``output_scaling``) ends with ``Mul``
+and ``Add``: the ONNX model takes and returns numbers in the user's units, as ``predict`` does.
+
 Images: barenet is channels-last ``(batch, H, W, C)``, ONNX's Conv and pooling operators are
 channels-first ``(batch, C, H, W)``. The graph reshapes the flat input to ``(batch, H, W, C)``
 and transposes it to NCHW once; ``Conv2D`` becomes a Conv whose weights are transposed from
@@ -58,6 +62,11 @@ def to_model(network):
     """The ONNX ``ModelProto`` of ``network``, checked by ``onnx.checker``; nothing is written."""
     graph = _GraphBuilder(network.dtype)
     name = INPUT
+    if network.input_scaling is not None:  # (x - mean) / scale, column by column
+        mean = graph.constant("input.mean", network.input_scaling.mean)
+        name = graph.node("Sub", [name, mean], "input.centred")
+        scale = graph.constant("input.scale", network.input_scaling.scale)
+        name = graph.node("Div", [name, scale], "input.standardized")
     if len(network.input_shape) == 3:  # flat rows -> (batch, H, W, C) -> (batch, C, H, W)
         shape = graph.constant("input.shape", [-1, *network.input_shape], np.int64)
         name = graph.node("Reshape", [name, shape], "input.images")
@@ -65,6 +74,11 @@ def to_model(network):
     for index, layer in enumerate(network.layers):
         name = _export_layer(graph, layer, name, f"layers.{index}")
     if network.is_regression:
+        if network.output_scaling is not None:  # back to the targets' units: z * scale + mean
+            scale = graph.constant("output.scale", network.output_scaling.scale)
+            name = graph.node("Mul", [name, scale], "output.scaled")
+            mean = graph.constant("output.mean", network.output_scaling.mean)
+            name = graph.node("Add", [name, mean], "output.shifted")
         graph.node("Identity", [name], REGRESSION_OUTPUT)
     else:
         graph.node("Softmax", [name], OUTPUT, axis=1)

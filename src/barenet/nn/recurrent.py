@@ -17,7 +17,8 @@ first, carrying ``dL/dh`` (and the LSTM's ``dL/dc``) back one step at a time. Ea
 ``da_t = dL/da_t (B, G n)`` in a ``(T, B, G n)`` array. The weights are shared by every step, so
 their gradients are sums over the steps, each of which is then one product after the loop:
 ``dW = sum_t x_t^T da_t``, ``dU = sum_t h_{t-1}^T da_t``, ``db = sum_t 1^T da_t``, and
-``dX[:, t] = da_t W^T``. MEASURE_PLACEHOLDER
+``dX[:, t] = da_t W^T``: the arithmetic of one product per step inside the loop, in one larger
+BLAS call each, and no running sum to keep.
 
 Inside a layer the arrays are time-major, ``(T, B, ...)``, so that each step's block is
 contiguous in memory.

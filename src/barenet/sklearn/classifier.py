@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from barenet.errors import BarenetError
-from barenet.sklearn.base import FLOATS, BaseMLP, validate_data
+from barenet.sklearn.base import FLOATS, BaseMLP, in_row_blocks, validate_data
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):
@@ -68,7 +68,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """Class probabilities ``(n_samples, n_classes)``, columns in the order of ``classes_``."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=FLOATS, reset=False)
-        return self.network_.predict_proba(X)
+        return in_row_blocks(self.network_.predict_proba, X)
 
     def predict(self, X):
         """The most probable label of each sample ``(n_samples,)``, taken from ``classes_``."""

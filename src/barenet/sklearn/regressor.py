@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from barenet.sklearn.base import FLOATS, BaseMLP, validate_data
+from barenet.sklearn.base import FLOATS, BaseMLP, in_row_blocks, validate_data
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):
@@ -65,7 +65,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         """Predicted targets: ``(n_samples,)`` for one output, else ``(n_samples, n_outputs_)``."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=FLOATS, reset=False)
-        Y = self.network_.predict(X) * self.y_scale_ + self.y_mean_
+        Y = in_row_blocks(self.network_.predict, X) * self.y_scale_ + self.y_mean_
         return Y[:, 0] if self.n_outputs_ == 1 else Y
 
     def _validate(self, X, y, reset):

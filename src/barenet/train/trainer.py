@@ -174,7 +174,9 @@ class Trainer:
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, once
                 self._run(X, y, X_val, y_val)
         except KeyboardInterrupt:
-            raise TrainingInterrupted(self._interrupted()) from None
+            raise TrainingInterrupted(
+                self._interrupted(), self.epoch, self.checkpoint, self.checkpoint_epochs
+            ) from None
         finally:
             if self.parallel_step is not None:
                 self.parallel_step.close()
@@ -228,10 +230,15 @@ class Trainer:
             loss, hits = self.train_batch(xb, y[idx])
             if not math.isfinite(loss):
                 net.params[...] = snapshot
+                rate = net.optimizer.learning_rate
                 raise DivergenceError(
                     f"training diverged in epoch {self.epoch + 1}, batch {i + 1}: the loss became "
-                    f"{loss}; try a lower learning rate (now {net.optimizer.learning_rate:g}). "
-                    "The weights from the start of this epoch were kept."
+                    f"{loss}; try a lower learning rate (now {rate:g}). The network's weights "
+                    "are back where this epoch started (in memory; no file was written)",
+                    epoch=self.epoch + 1,
+                    batch=i + 1,
+                    loss=loss,
+                    learning_rate=rate,
                 )
             total_loss += loss * len(idx)
             if hits is not None:
@@ -268,7 +275,15 @@ class Trainer:
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C during training; the message says how many epochs completed and were saved."""
+    """Ctrl-C during training; the message says how many epochs completed and were saved.
+
+    ``epochs_done`` counts the complete epochs of this run; ``checkpoint`` is its path (None:
+    none asked for) and ``checkpoint_epochs`` the epochs that file holds (None: none written)."""
+
+    def __init__(self, message, epochs_done=None, checkpoint=None, checkpoint_epochs=None):
+        super().__init__(message)
+        self.epochs_done, self.checkpoint = epochs_done, checkpoint
+        self.checkpoint_epochs = checkpoint_epochs
 
 
 def clip_by_global_norm(grads, max_norm):

@@ -158,7 +158,8 @@ def _first_layer_figures(net, X_test, y_test, y_pred, folder):
 def _key_numbers(net, report, loss):
     """Label -> value: how good the network is, what it is and how it was trained."""
     numbers = {
-        "test accuracy": f"{report['accuracy']:.2%} of {report['n_samples']} images",
+        "test accuracy": f"{report['accuracy']:.2%} of {report['n_samples']} "
+        + ("images" if net.image_shape else "samples"),
         "test loss": f"{loss:.4f}",
         "architecture": _architecture(net),
         "activation": net.activation,
