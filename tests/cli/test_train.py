@@ -222,7 +222,7 @@ def test_layer_options_that_cannot_apply_are_refused(capsys):
         (["--layers", "dense8", "--hidden", "10"], ["--hidden or --layers"]),
         (["--layers", "dense8", "--dropout", "0.2"], ["--dropout", "'dropout0.2'"]),
         (["--layers", "dense8 relu wobble3"], ["unknown layer 'wobble3'"]),
-        (["--layers", "conv8x3 dense8"], ["put Flatten()"]),
+        (["--layers", "conv8x3 dense8"], ["put flatten (or gap) before it"]),
     ]:
         assert_one_line_error(*run(capsys, "train", *argv, "-o", "never.npz"), *words)
     assert not Path("never.npz").exists()

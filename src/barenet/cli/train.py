@@ -117,7 +117,12 @@ def build_network(args, data=None):
         settings["learning_rate"] = None
     if args.momentum is not None:
         settings["optimizer"] = {"name": args.optimizer, "momentum": args.momentum}
-    if args.layers:
+    if args.layers is not None:
+        if not args.layers.strip():
+            raise BarenetError(
+                "--layers is empty: give the layers below the output, e.g. --layers "
+                "'dense128 relu' (or leave --layers out for the default network)"
+            )
         if "hidden" in getattr(args, "given", ()):
             raise BarenetError("give --hidden or --layers, not both")
         for name, hint in HIDDEN_ONLY.items():
@@ -354,7 +359,9 @@ def _add_train(commands):
         action=Given,
         help="the layers below the output, e.g. 'conv32x3 relu pool2 flatten dense128 relu' "
         "(dense<N>, conv<F>x<K>[s<S>][p<P>|same], pool<K>, avgpool<K>, gap, flatten, "
-        "dropout<R>, batchnorm, activations); a dense layer of one unit per class is added",
+        "dropout<R>, batchnorm, activations, res[...], layernorm, patch<P>x<D>, cls, pos, "
+        "attention<H>, token<I>, tokenmean, rnn<N>, lstm<N>, gru<N>[seq]); a dense layer of one "
+        "unit per class is added unless the line ends with one",
     )
     add(
         "--learning-rate",

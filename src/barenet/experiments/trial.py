@@ -18,7 +18,7 @@ from barenet.errors import BarenetError, DivergenceError
 from barenet.experiments.runner import Job
 from barenet.network import NeuralNetwork
 from barenet.nn import Dense, layer_from_config, parse_layers
-from barenet.nn.stack import RECURRENT_KINDS, takes_images
+from barenet.nn.stack import RECURRENT_KINDS, describe_layer, takes_images
 
 
 def data_options(train_size=None, val_size=None, test_size=None, data_dir=None, dataset="mnist"):
@@ -113,13 +113,49 @@ def build_network(network, seed=None, dataset="mnist"):
     return NeuralNetwork(**settings)
 
 
+def with_output_layer(stack, input_shape, n_classes, words=True):
+    """``stack`` with ``Dense(n_classes)`` added, unless its last layer is already a dense layer
+    of that width; a stack whose output is not one row of features is refused first, in the
+    words of a layer line when ``words`` (else in Python's)."""
+    shape = input_shape if isinstance(input_shape, tuple) else (input_shape,)
+    for number, layer in enumerate(stack, start=1):
+        if words and isinstance(layer, Dense) and len(shape) == 3:
+            raise BarenetError(
+                f"layer {number}, {describe_layer(layer)}, needs one row of features per "
+                f"sample, but gets images of shape {'x'.join(map(str, shape))}: put flatten "
+                "(or gap) before it"
+            )
+        try:
+            shape = layer.build(shape)
+        except BarenetError as exc:
+            if not words:
+                raise
+            raise BarenetError(f"layer {number}, {describe_layer(layer)}: {exc}") from None
+    if len(shape) != 1:
+        ends = "x".join(map(str, shape))
+        fix = (
+            "end the line with flatten or gap (images), token0 or tokenmean (tokens), or a "
+            "recurrent layer without seq"
+            if words
+            else "end the stack with Flatten() or GlobalAvgPool2D() (images), TakeToken(0) or "
+            "TokenMean() (tokens), or a recurrent layer with return_sequences=False"
+        )
+        raise BarenetError(
+            f"the layers give each sample outputs of shape {ends}, where the output layer needs "
+            f"one row of features: {fix}"
+        )
+    last = stack[-1] if stack else None
+    if isinstance(last, Dense) and last.units == n_classes:
+        return stack  # the line already ends with the output layer
+    return [*stack, Dense(n_classes)]
+
+
 def _layers_network(settings, seed, spec):
     layers = settings.pop("layers")
     if isinstance(layers, str):
         stack = parse_layers(layers)
     else:
         stack = [layer_from_config(config) for config in layers]
-    stack.append(Dense(spec["n_classes"]))
     shape = spec["n_features"]
     if takes_images(stack):
         if not spec["image_shape"]:
@@ -133,6 +169,7 @@ def _layers_network(settings, seed, spec):
                 f"recurrent layers read an image row by row; these {shape} features are no image"
             )
         shape = tuple(spec["image_shape"])
+    stack = with_output_layer(stack, shape, spec["n_classes"], isinstance(layers, str))
     if seed is not None:
         settings["seed"] = seed
     keywords = ("learning_rate", "optimizer", "l2", "l1", "loss", "dtype", "seed")

@@ -79,7 +79,7 @@ _WORDS = {  # word pattern -> kind; the groups are read by _settings
     rf"avgpool{_PAIR}(?:s(\d+))?": "avg_pool2d",
     r"gap": "global_avg_pool2d",
     r"flatten": "flatten",
-    r"dropout(0?\.\d+|0)": "dropout",
+    r"dropout(\d*\.?\d+)": "dropout",
     r"batchnorm": "batch_norm",
     r"rnn(\d+)(seq)?": "rnn",
     r"lstm(\d+)(seq)?": "lstm",
@@ -186,10 +186,18 @@ def _parse_block(tokens, i, text):
 def _parse_word(word, text):
     """The layer one word names (``dense128``, ``relu``...)."""
     table = layer_classes()
+    if word == "softmax":
+        raise BarenetError(
+            f"leave 'softmax' out of {text!r}: the loss applies it to the last layer's scores "
+            "(softmax cross-entropy), and predictions give its probabilities"
+        )
     for pattern, kind in _WORDS.items():
         match = re.fullmatch(pattern, word)
         if match:
-            return layer_from_config({"kind": kind, **_settings(kind, match.groups())})
+            try:
+                return layer_from_config({"kind": kind, **_settings(kind, match.groups())})
+            except BarenetError as exc:  # a setting out of range: say which word
+                raise BarenetError(f"{word!r} in {text!r}: {exc}") from None
     if word.replace("-", "_") not in table or word in (*_NEEDS_SETTINGS, *RECURRENT_KINDS):
         raise BarenetError(
             f"unknown layer {word!r} in {text!r}; use dense128, conv32x3, pool2, "
