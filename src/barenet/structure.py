@@ -37,13 +37,23 @@ class NetworkStructure:
 
     @property
     def dropout(self):
-        """Rate of the first Dropout layer (0.0 without one)."""
-        return next((la.rate for la in self.layers if isinstance(la, Dropout)), 0.0)
+        """Rate of the first Dropout layer, inside residual blocks too (0.0 without one)."""
+        return next((la.rate for la in self.all_layers() if isinstance(la, Dropout)), 0.0)
 
     @property
     def batch_norm(self):
-        """Whether any layer is a BatchNorm."""
-        return any(isinstance(la, BatchNorm) for la in self.layers)
+        """Whether any layer is a BatchNorm, inside residual blocks too."""
+        return any(isinstance(la, BatchNorm) for la in self.all_layers())
+
+    def all_layers(self):
+        """Every layer, in order, with the layers of residual blocks (and their shortcuts)
+        after the block that holds them."""
+        todo = list(reversed(self.layers))
+        while todo:
+            layer = todo.pop()
+            yield layer
+            inner = [*getattr(layer, "layers", ()), getattr(layer, "shortcut", None)]
+            todo.extend(reversed([la for la in inner if la is not None]))
 
     @property
     def is_mlp(self):

@@ -405,3 +405,21 @@ def test_threads_average_batch_norm_inside_blocks_and_draw_dropout_masks_reprodu
         assert net.training_info.workers == 2
         runs.append(net.params.tobytes())
     assert runs[0] == runs[1]
+
+
+def test_the_network_finds_dropout_and_batch_norm_inside_blocks():
+    from barenet import NeuralNetwork
+    from barenet.nn import parse_layers
+
+    vit = NeuralNetwork.from_layers(parse_layers(
+        "patch4x8 cls pos res[layernorm attention2 dropout0.1] layernorm token0 dense10"
+    ), (8, 8, 1))  # fmt: skip
+    assert vit.dropout == 0.1 and not vit.batch_norm
+    resnet = NeuralNetwork.from_layers(
+        parse_layers("conv4x3same res[conv4x3same batchnorm relu | conv4x1] flatten dense10"),
+        (8, 8, 1),
+    )
+    assert resnet.batch_norm and resnet.dropout == 0.0
+    kinds = [layer.kind for layer in resnet.all_layers()]
+    assert kinds == ["conv2d", "residual", "conv2d", "batch_norm", "relu", "conv2d", "flatten",
+                     "dense"]  # fmt: skip
