@@ -4,6 +4,7 @@ Run from anywhere, with MNIST available (``BARENET_DATA``)::
 
     OPENBLAS_NUM_THREADS=1 python docs/make_figures.py            # every figure
     OPENBLAS_NUM_THREADS=1 python docs/make_figures.py schedules   # only the named ones
+    OPENBLAS_NUM_THREADS=1 python docs/make_figures.py learning_rates optimizers
 
 The trainings are small (a few thousand images, a few epochs) so that the whole script takes
 about a minute on one core. Every figure is seeded, so a rerun draws the same pictures. The
@@ -14,8 +15,10 @@ dynamics figure, the largest, is about 125 KB).
 
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 from figure_common import BLUE, GREEN, IMG, ORANGE, PURPLE, RED, figure, mnist, save, shrink
 from graph_figures import chain_rule, learning_slowdown, neuron_graph, tiny_network_graph
@@ -31,6 +34,7 @@ from barenet.experiments import (
 )
 from barenet.nn.init import he_normal, xavier_uniform
 from barenet.optim.optimizers import get_optimizer
+from barenet.viz import figures as study_plots
 from barenet.viz.figures import (
     plot_architectures,
     plot_dynamics,
@@ -85,7 +89,7 @@ def optimizer_paths():
     )
     colors = iter((BLUE, ORANGE, GREEN, RED, PURPLE))
     x, y = np.meshgrid(np.linspace(-10, 2, 200), np.linspace(-2.2, 2.2, 120))
-    fig = figure(10, 3.4)
+    fig = figure(10, 3.9)
     for ax, runs in zip(fig.subplots(1, 2, sharey=True), panels):
         ax.contour(x, y, (x**2 + 25 * y**2) / 2, levels=np.geomspace(0.2, 80, 10), colors="0.85")
         for label, (name, rate) in runs.items():
@@ -102,7 +106,8 @@ def optimizer_paths():
             )
         ax.plot(0, 0, "k*", markersize=12)
         ax.set(xlim=(-10, 2), ylim=(-2.2, 2.2), xlabel="x")
-        ax.legend(fontsize=8, loc="lower left")
+        # Under the panel, not on it: the paths cross every corner of the valley.
+        ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
     fig.axes[0].set_ylabel("y")
     fig.suptitle(
         "40 steps of each optimizer on f(x, y) = (x² + 25 y²) / 2 from (-9, 1.6); "
@@ -118,31 +123,79 @@ SMALL = {"train_size": 10000, "val_size": 2000, "test_size": 2000, "progress": F
 
 
 def study_figures():
-    """The four studies on a small subset, drawn by barenet.viz.figures and scaled down."""
+    """The five studies on a small subset, drawn by barenet.viz.figures and scaled down."""
+    for draw in (architectures, learning_rates, range_test, dynamics, robustness):
+        draw()
+
+
+def architectures():
+    sizes = [[32], [128, 64], [256]]
+    rows = experiment_with_architectures(sizes, epochs=6, seeds=2, **ADAM, **SMALL)
+    _keep(plot_architectures, rows, "experiment-architectures.png")
+
+
+def learning_rates():
+    """The grid reaches past each optimizer's best rate, so that the best sits on a peak of the
+    last panel, not at the end of the grid (SGD at 1 jumps about, at 2 its units die). Drawn on
+    two rows, the summary under the optimizers' panels, so that the text stays readable in the
+    page's column (in one row of three panels it was scaled down to a third)."""
+    grid = {"sgd": [0.01, 0.1, 0.5, 1.0, 2.0], "adam": [0.0003, 0.003, 0.03]}
+    rows = experiment_with_learning_rates(grid, epochs=5, **SMALL)
+    with on_two_rows(10, 8.4, text=1.2):
+        _keep(plot_learning_rates, rows, "experiment-learning-rates.png")
+
+
+def range_test():
+    tests = [
+        learning_rate_range_test(optimizer=name, train_size=5000, steps=200)
+        for name in ("sgd", "adam")
+    ]
+    _keep(plot_range_test, tests, "experiment-range-test.png")
+
+
+def dynamics():
+    rows = analyze_training_dynamics(epochs=4, probe_size=500, **SMALL)
+    _keep(plot_dynamics, rows, "experiment-dynamics.png")
+
+
+def robustness():
+    rows = test_robustness(epochs=6, noise_training=0.3, **ADAM, **SMALL)
+    _keep(plot_robustness, rows, "experiment-robustness.png")
+
+
+@contextmanager
+def on_two_rows(width, height, text=1.0):
+    """Draw barenet's study figures as ``width`` x ``height`` inches, their last panel across a
+    second row under the others, with every text ``text`` times its size (the sizes matplotlib
+    takes from its settings, and the legends, which barenet sizes itself)."""
+    save_png = study_plots.save_png
+
+    def save_restacked(fig, path):
+        axes = fig.axes
+        grid = fig.add_gridspec(2, len(axes) - 1)
+        for column, ax in enumerate(axes[:-1]):
+            ax.set_subplotspec(grid[0, column])
+        axes[-1].set_subplotspec(grid[1, :])
+        fig.set_size_inches(width, height)
+        for legend in fig.legends + [ax.get_legend() for ax in axes]:
+            for label in legend.get_texts() if legend else ():
+                label.set_fontsize(label.get_fontsize() * text)
+        return save_png(fig, path)
+
+    study_plots.save_png = save_restacked
+    try:
+        with matplotlib.rc_context({"font.size": matplotlib.rcParams["font.size"] * text}):
+            yield
+    finally:
+        study_plots.save_png = save_png
+
+
+def _keep(plot, rows, name):
+    """``plot(rows, path)`` into a temporary file, then into docs/img/ as ``name``, scaled."""
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        rows = experiment_with_architectures(
-            [[32], [128, 64], [256]], epochs=6, seeds=2, **ADAM, **SMALL
-        )
-        _keep(plot_architectures(rows, tmp / "a.png"), "experiment-architectures.png")
-        grid = {"sgd": [0.01, 0.1, 0.5], "adam": [0.0003, 0.003, 0.03]}
-        rows = experiment_with_learning_rates(grid, epochs=5, **SMALL)
-        _keep(plot_learning_rates(rows, tmp / "l.png"), "experiment-learning-rates.png")
-        tests = [
-            learning_rate_range_test(optimizer=name, train_size=5000, steps=200)
-            for name in ("sgd", "adam")
-        ]
-        _keep(plot_range_test(tests, tmp / "r.png"), "experiment-range-test.png")
-        rows = analyze_training_dynamics(epochs=4, probe_size=500, **SMALL)
-        _keep(plot_dynamics(rows, tmp / "d.png"), "experiment-dynamics.png")
-        rows = test_robustness(epochs=6, noise_training=0.3, **ADAM, **SMALL)
-        _keep(plot_robustness(rows, tmp / "b.png"), "experiment-robustness.png")
-
-
-def _keep(path, name):
-    target = IMG / name
-    target.write_bytes(Path(path).read_bytes())
-    shrink(target)
+        target = IMG / name
+        target.write_bytes(Path(plot(rows, Path(tmp) / name)).read_bytes())
+        shrink(target)
 
 
 FIGURES = {
@@ -158,7 +211,12 @@ FIGURES = {
     "augmentation": augmentation,
     "early_stopping": early_stopping,
     "clipping": clipping,
-    "studies": study_figures,
+    "architectures": architectures,
+    "learning_rates": learning_rates,
+    "range_test": range_test,
+    "dynamics": dynamics,
+    "robustness": robustness,
+    "studies": study_figures,  # the five above
 }
 
 
@@ -167,7 +225,7 @@ def main(names):
     unknown = sorted(set(names) - set(FIGURES))
     if unknown:
         sys.exit(f"unknown figures {unknown}; choose from {sorted(FIGURES)}")
-    for name in names or FIGURES:
+    for name in names or [name for name in FIGURES if name != "studies"]:
         FIGURES[name]()
         print(f"drew {name}")
     for path in sorted(IMG.glob("*.png")):

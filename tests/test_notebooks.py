@@ -5,6 +5,18 @@ folder, with ``BARENET_NOTEBOOK_SUBSET`` set so that it trains on a small part o
 seconds (a teacher running it by hand gets the full data). The committed files must carry no
 outputs: they are handed out clean.
 
+A number in a notebook's text that a run produces is followed by a comment that says where the
+run keeps it, and the test compares the two after running the notebook (the same rule as the
+documentation's output comments: the number agrees to the digits written, an integer exactly):
+
+- ``+1.1<!-- check full: points["dropout"] --> points`` for the notebook as handed out, on all
+  of MNIST (such notebooks run once more that way, with one BLAS thread);
+- ``<!-- check quick: ... -->`` for the quick run of the tests;
+- ``<!-- check: ... -->`` for both (a number of parameters).
+
+The expression is evaluated in the notebook's kernel after its last cell. The comment follows
+the number directly (a ``%`` may come between); the HTML comment does not show in Jupyter.
+
 Notebook 6 leaves the backward pass to the student; its solutions (``notebooks/solutions/``)
 run here through barenet's checker, which must pass them and name the gradient a wrong answer
 gets wrong; and the notebook runs once more with the solutions in place of the blanks.
@@ -19,6 +31,7 @@ import numpy as np
 import pytest
 
 from barenet import exercises
+from tests.test_docs import numbers_agree
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -70,11 +83,15 @@ def test_committed_notebooks_carry_no_outputs(path):
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
 
 
-def run(notebook, folder, monkeypatch):
-    """Execute ``notebook`` (an nbformat object) in ``folder`` as a student would, quickly."""
+def run(notebook, folder, monkeypatch, subset=SUBSET):
+    """Execute ``notebook`` (an nbformat object) in ``folder`` as a student would: quickly, on
+    ``subset`` images per split, or on the whole data set when ``subset`` is None."""
     nbclient = pytest.importorskip("nbclient")
     # The kernel is a child process: it inherits this environment.
-    monkeypatch.setenv("BARENET_NOTEBOOK_SUBSET", SUBSET)
+    if subset is None:
+        monkeypatch.delenv("BARENET_NOTEBOOK_SUBSET", raising=False)
+    else:
+        monkeypatch.setenv("BARENET_NOTEBOOK_SUBSET", subset)
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
     client = nbclient.NotebookClient(
         notebook,
@@ -89,16 +106,98 @@ def run(notebook, folder, monkeypatch):
     return notebook
 
 
-@pytest.mark.mnist
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs_and_saves_its_figures(path, tmp_path, monkeypatch):
+# -- the numbers in the text -------------------------------------------------------------------
+
+NUMBER_CHECK = re.compile(
+    r"(?P<number>[-+\u2212]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?)%?"
+    r"<!-- check(?: (?P<mode>full|quick))?: (?P<expression>.+?) -->"
+)
+
+
+def number_checks(path):
+    """``[(cell, number as written, mode, expression)]`` for the ``check`` comments of ``path``'s
+    text; ``mode`` is "full", "quick" or "both"."""
+    checks = []
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] != "markdown":
+            continue
+        text = "".join(cell["source"])
+        found = list(NUMBER_CHECK.finditer(text))
+        assert len(found) == text.count("<!-- check"), (
+            f"{path.name}, cell {index}: a check comment must follow the number it checks, as "
+            "12.5<!-- check: expression --> (or check full: / check quick:)"
+        )
+        for match in found:
+            number = match["number"].replace(",", "").replace("\u2212", "-")
+            checks.append((index, number, match["mode"] or "both", match["expression"]))
+    return checks
+
+
+def run_and_check_numbers(path, folder, monkeypatch, subset):
+    """Run the notebook at ``path`` and compare the numbers of its text that the run checks
+    (``full`` when ``subset`` is None, else ``quick``, and ``both``) with the run's values;
+    returns the executed notebook."""
     nbformat = pytest.importorskip("nbformat")
     notebook = nbformat.read(path, as_version=4)
-    notebook.metadata["name"] = path.name
-    run(notebook, tmp_path, monkeypatch)
+    mode = "full" if subset is None else "quick"
+    notebook.metadata["name"] = f"{path.name} ({mode} run)"
+    checks = [c for c in number_checks(path) if c[2] in (mode, "both")]
+    expressions = sorted({c[3] for c in checks})
+    notebook.cells.append(  # evaluated in the kernel, after the last cell
+        nbformat.v4.new_code_cell(
+            "import json as _json\n"
+            "_values = {}\n"
+            f"for _expression in {expressions!r}:\n"
+            "    try:\n"
+            "        _values[_expression] = repr(float(eval(_expression)))\n"
+            "    except Exception as _error:\n"
+            "        _values[_expression] = f'{type(_error).__name__}: {_error}'\n"
+            "print('NUMBER-CHECKS', _json.dumps(_values))"
+        )
+    )
+    run(notebook, folder, monkeypatch, subset)
+    printed = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
+    values = json.loads(printed.split("NUMBER-CHECKS", 1)[1])
+    failures = []
+    for index, number, _, expression in checks:
+        value = values[expression]
+        try:
+            agree = numbers_agree(number, value)
+        except ValueError:  # not a number: the expression failed
+            agree = False
+        if not agree:
+            failures.append(f"cell {index}: the text says {number}, {expression} is {value}")
+    assert not failures, f"{path.name}, {mode} run:\n" + "\n".join(failures)
+    return notebook
+
+
+@pytest.mark.mnist
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_saves_its_figures_and_says_what_it_measures(path, tmp_path, monkeypatch):
+    run_and_check_numbers(path, tmp_path, monkeypatch, SUBSET)
     for name in FIGURES[path.name]:
         figure = tmp_path / "figures" / name
         assert figure.is_file() and figure.stat().st_size > 1000, f"{path.name}: no {name}"
+
+
+FULL_CHECKS = [p for p in NOTEBOOKS if any(c[2] == "full" for c in number_checks(p))]
+
+
+@pytest.mark.mnist
+@pytest.mark.parametrize("path", FULL_CHECKS, ids=lambda p: p.name)
+def test_the_numbers_of_the_text_are_those_of_a_full_run(path, tmp_path, monkeypatch):
+    run_and_check_numbers(path, tmp_path, monkeypatch, None)
+
+
+def test_the_texts_check_the_numbers_a_run_produces():
+    checked = {p.name: number_checks(p) for p in NOTEBOOKS}
+    modes = {name: {c[2] for c in checks} for name, checks in checked.items()}
+    assert {"full", "quick"} <= modes["03-overfitting.ipynb"]
+    assert len(checked["03-overfitting.ipynb"]) >= 10  # the table, in both columns
+    assert {p.name for p in FULL_CHECKS} >= {"02-learning-rate.ipynb", "05-convolutions.ipynb"}
+    written = {(c[1], c[3]) for c in checked["03-overfitting.ipynb"]}
+    assert ("23", 'ran["val_accuracy"]') in written and ("+1.1", 'points["dropout"]') in written
 
 
 # -- notebook 6: the student's backward pass ---------------------------------------------------

@@ -44,11 +44,16 @@ class Verdict:
 
 @dataclass
 class GradientCheck:
-    """The verdicts on the gradients of one exercise; ``str()`` gives the report."""
+    """The verdicts on the gradients of one exercise; ``str()`` gives the report.
+
+    ``gradients`` names every gradient the exercise asks for; ``problem`` says why there are no
+    verdicts when the function gave nothing to compare (not written yet, an exception, or not
+    the outputs asked for)."""
 
     exercise: str
     verdicts: list = field(default_factory=list)
-    problem: str | None = None  # the function did not run: not written, or an exception
+    problem: str | None = None
+    gradients: list = field(default_factory=list)
 
     @property
     def passed(self):
@@ -56,7 +61,10 @@ class GradientCheck:
 
     @property
     def wrong(self):
-        """Names of the gradients that are wrong (all of them when the function did not run)."""
+        """Names of the gradients that are wrong (all of them when the function did not run or
+        did not return what was asked for)."""
+        if self.problem is not None:
+            return list(self.gradients)
         return [v.name for v in self.verdicts if not v.passed]
 
     def __str__(self):
@@ -95,7 +103,10 @@ def compare(name, yours, reference):
     """The verdict on one gradient: shape first, then the relative error and the worst entry."""
     if yours is None:
         return Verdict(name, None, "missing (the function returned None for it)")
-    yours = np.asarray(yours, dtype=np.float64)
+    try:
+        yours = np.asarray(yours, dtype=np.float64)
+    except (TypeError, ValueError):
+        return Verdict(name, None, f"WRONG: not an array of numbers but {_describe(yours)}")
     if yours.shape != reference.shape:
         hint = " (transposed?)" if yours.shape == reference.shape[::-1] else ""
         return Verdict(
@@ -106,6 +117,8 @@ def compare(name, yours, reference):
         return Verdict(name, error, f"relative error {error:.1e}  ok")
     factor = _factor(yours, reference)
     scaled = f"; yours is {factor:.4g} times the right one" if factor is not None else ""
+    if not np.any(yours):
+        scaled = "; yours is all zeros"
     worst = np.unravel_index(np.argmax(np.abs(yours - reference)), reference.shape)
     where = f"[{', '.join(map(str, worst))}]" if reference.ndim else ""
     return Verdict(
@@ -117,23 +130,36 @@ def compare(name, yours, reference):
 
 
 def _factor(yours, reference):
-    """``c`` when ``yours`` is ``c * reference`` for one number ``c`` (a missing ``1/B``, a
-    doubled sum, a wrong sign), else None."""
+    """``c`` when ``yours`` is ``c * reference`` for one number ``c`` other than 0 (a missing
+    ``1/B``, a doubled sum, a wrong sign), else None."""
     norm = float(np.sum(reference * reference))
-    if norm < 1e-24:
+    if norm < 1e-24 or not np.any(yours):
         return None
     c = float(np.sum(yours * reference)) / norm
     return c if relative_error(yours, c * reference) < TOLERANCE else None
 
 
-def _run(exercise, function, *args):
-    """``(outputs, None)``, or ``(None, GradientCheck saying why not)``."""
+def _describe(value):
+    """What ``value`` is, in a few words: its type, and its shape or length, never its numbers."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, (tuple, list)):
+        kind = type(value).__name__
+        parts = ", ".join(_describe(v).removeprefix("an array of shape ") for v in value)
+        return f"a {kind} of {len(value)}" + (f" ({parts})" if value else "")
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
+def _run(exercise, function, names, *args):
+    """``(outputs, None)``, or ``(None, GradientCheck saying why not)``; ``names`` are the
+    gradients the exercise asks for."""
     try:
         return function(*args), None
     except NotImplementedError:
-        return None, GradientCheck(exercise, problem="not written yet")
+        return None, GradientCheck(exercise, problem="not written yet", gradients=names)
     except Exception as exc:  # the student's code: report it rather than stop the notebook
-        return None, GradientCheck(exercise, problem=f"raised {type(exc).__name__}: {exc}")
+        problem = f"raised {type(exc).__name__}: {exc}"
+        return None, GradientCheck(exercise, problem=problem, gradients=names)
 
 
 def _outputs(exercise, result, names):
@@ -141,21 +167,22 @@ def _outputs(exercise, result, names):
     if len(names) == 1:
         return (result,), None
     if not isinstance(result, (tuple, list)) or len(result) != len(names):
-        expected = ", ".join(names)
-        return None, GradientCheck(exercise, problem=f"should return ({expected}), got {result!r}")
+        problem = f"should return {len(names)} arrays ({', '.join(names)}), got {_describe(result)}"
+        return None, GradientCheck(exercise, problem=problem, gradients=names)
     return tuple(result), None
 
 
 def _check(exercise, function, args, references):
     """Run ``function(*args)`` and compare its outputs with ``references`` (name -> array)."""
-    result, failed = _run(exercise, function, *(a.copy() for a in args))
+    names = list(references)
+    result, failed = _run(exercise, function, names, *(a.copy() for a in args))
     if failed:
         return failed
-    outputs, failed = _outputs(exercise, result, list(references))
+    outputs, failed = _outputs(exercise, result, names)
     if failed:
         return failed
     verdicts = [compare(n, o, r) for (n, r), o in zip(references.items(), outputs)]
-    return GradientCheck(exercise, verdicts)
+    return GradientCheck(exercise, verdicts, gradients=names)
 
 
 def check_dense(dense_backward, seed=0):
@@ -190,10 +217,9 @@ def check_softmax_cross_entropy(softmax_cross_entropy_backward, seed=0):
     rng = np.random.default_rng(seed)
     Z, y = rng.normal(size=(5, 4)), rng.integers(0, 4, size=5)
     reference = numeric_gradient(lambda: cross_entropy(Z, y), Z)
-    result, failed = _run("softmax_cross_entropy_backward", softmax_cross_entropy_backward, Z, y)
-    if failed:
-        return failed
-    return GradientCheck("softmax_cross_entropy_backward", [compare("dZ", result, reference)])
+    return _check(
+        "softmax_cross_entropy_backward", softmax_cross_entropy_backward, (Z, y), {"dZ": reference}
+    )
 
 
 def check_network(network_backward, hidden_sizes=(16, 12), seed=0):
@@ -211,11 +237,17 @@ def check_network(network_backward, hidden_sizes=(16, 12), seed=0):
     slices, weights = net.parameter_slices(), net.named_arrays()
     references = {name: flat[slices[name]].reshape(weights[name].shape) for name in slices}
     student_weights = {name: array.copy() for name, array in weights.items()}
-    result, failed = _run("network_backward", network_backward, student_weights, X, y)
+    names = list(references)
+    result, failed = _run("network_backward", network_backward, names, student_weights, X, y)
     if failed:
         return failed
     if not isinstance(result, dict):
-        problem = f"should return a dict of gradients keyed like weights, got {type(result)}"
-        return GradientCheck("network_backward", problem=problem)
-    verdicts = [compare(name, result.get(name), ref) for name, ref in references.items()]
-    return GradientCheck("network_backward", verdicts)
+        problem = f"should return a dict of gradients keyed like weights, got {_describe(result)}"
+        return GradientCheck("network_backward", problem=problem, gradients=names)
+    verdicts = [
+        compare(name, result[name], ref)
+        if name in result
+        else Verdict(name, None, "missing (no such key in the dict returned)")
+        for name, ref in references.items()
+    ]
+    return GradientCheck("network_backward", verdicts, gradients=names)
