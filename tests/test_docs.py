@@ -273,28 +273,7 @@ def output_matches(comment, output):
 
 # Comments on print lines written as notes, not outputs, on pages not converted yet: page ->
 # comments. Each is skipped by the comparison; convert a page's comments, then drop its entries.
-PROSE_COMMENTS = {
-    "README.md": {"a fraction, shown as %"},
-    "docs/datasets.md": {
-        "name, split sizes, image shape, number of classes",
-        "about 97%",
-        "the first test image, 8x8",
-    },
-    "docs/getting-started.md": {
-        "(50000, 784) float32, labels 0-9",
-        "one value per epoch",
-        '{"loss": ..., "accuracy": ...}',
-    },
-    "docs/performance.md": {"True: views"},
-    "docs/reference/sklearn.md": {"about 0.94"},
-    "docs/toolkit.md": {
-        "close to the loop's, not equal",
-        "a Dropout after each activation",
-        "of val_loss",
-        "returns the norm before: 5.0; g becomes [0.6 0.8]",
-        "2: one epoch from the checkpoint, one more",
-    },
-}
+PROSE_COMMENTS = {}
 
 
 def test_output_comments_compare_numbers_to_the_digits_written():
