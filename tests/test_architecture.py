@@ -17,14 +17,14 @@ FLOORS = [
         "ground",
         [
             "errors", "validation", "specs", "callback", "version", "progress", "metrics", "data",
-            "files",
+            "files", "scaling",
         ],  # fmt: skip
     ),
     ("parts", ["nn", "optim"]),
     ("loop", ["train"]),
     ("model", ["network", "structure", "prediction"]),
     ("studies", ["experiments", "viz", "exercises"]),
-    ("faces", ["cli", "serve", "sklearn", "__init__", "__main__"]),
+    ("faces", ["cli", "serve", "sklearn", "course", "__init__", "__main__"]),
 ]
 RANK = {prefix: rank for rank, (_, prefixes) in enumerate(FLOORS) for prefix in prefixes}
 NAMES = [name for name, _ in FLOORS]
