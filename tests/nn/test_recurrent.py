@@ -268,3 +268,33 @@ def test_a_recurrent_network_learns_to_read_digits_row_by_row_and_repeats_itself
     assert net.evaluate(X, y)["accuracy"] > 0.85
     again, _ = _train_on_digit_rows(cls, X, y, seed=3)
     assert again.params.tobytes() == net.params.tobytes()
+
+
+@pytest.mark.parametrize("line", ["lstm8seq gru6", "rnn8 dropout0.2 dense5"])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_resumed_recurrent_run_ends_with_the_uninterrupted_weights(tmp_path, line, workers):
+    """Stopped after 2 of 4 epochs (clipping, a schedule, one or two threads per step) and
+    resumed from its checkpoint, a recurrent network ends bit for bit where an uninterrupted
+    run does."""
+    from barenet import NeuralNetwork
+    from barenet.nn import parse_layers
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((96, 6 * 5), dtype=np.float32), rng.integers(0, 3, 96)
+
+    def run(**kwargs):
+        net = NeuralNetwork.from_layers(parse_layers(line + " dense3"), (6, 5),
+                                        optimizer="adam", learning_rate=3e-3, seed=2)  # fmt: skip
+        net.train(X, y, epochs=4, batch_size=16, verbose=False, schedule="cosine",
+                  clip_norm=1.0, workers=workers, **kwargs)  # fmt: skip
+        return net
+
+    reference = run()
+    path = tmp_path / "run.ckpt"
+    stopped = run(checkpoint=path, callbacks=[lambda epoch, logs: epoch == 1])
+    assert len(stopped.history["train_loss"]) == 2
+    resumed = run(checkpoint=path, resume=True)
+    assert resumed.training_info.workers == workers
+    assert resumed.params.tobytes() == reference.params.tobytes()
+    assert not np.array_equal(reference.params, NeuralNetwork.from_layers(
+        parse_layers(line + " dense3"), (6, 5), seed=2).params)  # fmt: skip
