@@ -19,12 +19,16 @@ the number directly (a ``%`` may come between); the HTML comment does not show i
 
 Notebook 6 leaves the backward pass to the student; its solutions (``notebooks/solutions/``)
 run here through barenet's checker, which must pass them and name the gradient a wrong answer
-gets wrong; and the notebook runs once more with the solutions in place of the blanks.
+gets wrong; and the notebook runs once more with the solutions in place of the blanks. Notebook
+7 too (its checkers' own tests are in ``tests/exercises/``): its blanks sit between nbgrader's
+``### BEGIN SOLUTION`` and ``### END SOLUTION`` markers, in cells with nbgrader's metadata.
 """
 
+import ast
 import importlib.util
 import json
 import re
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -64,8 +68,10 @@ FIGURES = {
     ],
     "05-convolutions.ipynb": ["first_layer_filters.png", "feature_maps.png", "saliency.png"],
     "06-write-the-backward-pass.ipynb": ["own_backward.png"],
+    "07-write-more-layers.ipynb": ["optimizer_paths.png"],
 }
 SOLUTIONS = ROOT / "notebooks" / "solutions" / "backward.py"
+MORE_SOLUTIONS = ROOT / "notebooks" / "solutions" / "more_layers.py"
 
 
 def test_every_notebook_is_listed():
@@ -287,3 +293,70 @@ def test_notebook_6_runs_with_the_solutions_in_place_of_the_blanks(tmp_path, mon
     assert "not written yet" not in outputs and "WRONG" in outputs  # only the broken example
     assert "network_backward: 6 of 6 gradients right" in outputs
     assert "trained with your gradients" in outputs
+
+
+# -- notebook 7: more layers -------------------------------------------------------------------
+
+
+def solution_bodies(path):
+    """``{name: body}`` of the functions of the solutions file at ``path``: each body's lines
+    (docstring and code), dedented."""
+    source = path.read_text()
+    lines = source.split("\n")
+    functions = [node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)]
+    return {
+        f.name: textwrap.dedent("\n".join(lines[f.body[0].lineno - 1 : f.body[-1].end_lineno]))
+        for f in functions
+    }
+
+
+def exercise_cells(notebook):
+    """``[(index, function name, cell)]`` of the nbgrader solution cells of ``notebook``."""
+    return [
+        (index, re.search(r"def (\w+)\(", cell.source).group(1), cell)
+        for index, cell in enumerate(notebook.cells)
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    ]
+
+
+def test_notebook_07_has_an_nbgrader_exercise_and_a_checker_for_each_solution():
+    nbformat = pytest.importorskip("nbformat")
+    notebook = nbformat.read(ROOT / "notebooks" / "07-write-more-layers.ipynb", 4)
+    found = exercise_cells(notebook)
+    assert [name for _, name, _ in found] == list(solution_bodies(MORE_SOLUTIONS))
+    for index, name, cell in found:
+        meta = cell.metadata["nbgrader"]
+        assert meta["grade_id"] == name and meta["points"] > 0 and meta["schema_version"] == 3
+        assert not meta["grade"] and not meta["locked"]
+        region = cell.source.split("### BEGIN SOLUTION\n", 1)[1].split("### END SOLUTION")[0]
+        assert region.strip() == "raise NotImplementedError"  # a blank: the handout's form
+        checker = re.fullmatch(rf"print\((check_\w+)\({name}\)\)", notebook.cells[index + 1].source)
+        assert checker and callable(getattr(exercises, checker.group(1))), name
+    assert sum(cell.metadata["nbgrader"]["points"] for _, _, cell in found) == 24
+
+
+@pytest.mark.mnist
+def test_notebook_07_runs_with_the_solutions_in_place_of_the_blanks(tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    notebook = nbformat.read(ROOT / "notebooks" / "07-write-more-layers.ipynb", 4)
+    bodies = solution_bodies(MORE_SOLUTIONS)
+    for _, name, cell in exercise_cells(notebook):  # as the teacher's edition fills them
+        body = textwrap.indent(bodies[name], "    ")
+        cell.source = re.sub(
+            r"### BEGIN SOLUTION\n.*?### END SOLUTION",
+            lambda match, body=body: f"### BEGIN SOLUTION\n{body}\n    ### END SOLUTION",
+            cell.source,
+            flags=re.S,
+        )
+    notebook.metadata["name"] = "07 with solutions"
+    run(notebook, tmp_path, monkeypatch)
+    outputs = "".join(
+        output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
+    )
+    assert "not written yet" not in outputs and "raised" not in outputs
+    right = re.findall(r"^(\w+): (\d+) of (\d+) (?:gradients|arrays) right$", outputs, re.M)
+    passed = {name for name, got, of in right if got == of}
+    assert passed >= set(bodies), sorted(set(bodies) - passed)
+    assert outputs.count("likely:") == 1  # the broken example's only
+    assert "with your optimizers, f after 25 steps:" in outputs
+    assert (tmp_path / "figures" / "optimizer_paths.png").stat().st_size > 1000
