@@ -209,8 +209,16 @@ def test_docs_pages_are_off_and_the_openapi_description_is_served(bare_client):
     explain = schema["paths"]["/explain"]["post"]
     assert explain["requestBody"] == schema["paths"]["/predict"]["post"]["requestBody"]
     assert {"200", "400", "413", "415", "422"} <= set(explain["responses"])
-    answer = explain["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
-    assert answer.endswith("/Explanation")
+    answer = explain["responses"]["200"]["content"]["application/json"]["schema"]["anyOf"]
+    assert [form["$ref"].split("/")[-1] for form in answer] == [
+        "Explanation",
+        "CompactExplanation",
+    ]
+    assert [(p["name"], p["in"]) for p in explain["parameters"]] == [("compact", "query")]
+    # Both routes say whether the input looks like a digit at all, and why not.
+    for name in ["Prediction", "Explanation", "CompactExplanation"]:
+        fields = schema["components"]["schemas"][name]["properties"]
+        assert {"unsure", "not_a_digit", "not_a_digit_reasons"} <= set(fields)
 
 
 def test_a_missing_route_is_a_404(bare_client):
@@ -688,3 +696,19 @@ def test_serve_prints_its_address_serves_and_stops_on_ctrl_c(tmp_path):
     finally:
         process.kill()
         process.wait()
+
+
+def test_the_api_answers_a_table_model_in_the_users_units_as_predict_proba_does():
+    """A network trained on standardised columns: the page's answer applies the same
+    standardisation that predict_proba applies (it once ran the raw row through forward)."""
+    from barenet import NeuralNetwork, Standardization
+    from barenet.serve.app import Predictor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(1000, 200, (60, 4)).astype(np.float32)  # columns in the thousands
+    y = (X[:, 0] > 1000).astype(int)
+    net = NeuralNetwork(4, [8], 2, 0.1, seed=0, image_shape=False)
+    net.input_scaling = Standardization(X.mean(axis=0), X.std(axis=0))
+    net.train(X, y, epochs=5, verbose=False)
+    answer = Predictor(net).predict(X[0])
+    np.testing.assert_allclose(answer["probabilities"], net.predict_proba(X[:1])[0], rtol=1e-5)

@@ -9,6 +9,7 @@ the page's server-rendered parts (the model card, the bars) in :mod:`.page`. The
 server shows must work offline. The OpenAPI description itself is at ``/openapi.json``.
 """
 
+import contextlib
 import logging
 import os
 import threading
@@ -24,7 +25,7 @@ from starlette.requests import ClientDisconnect
 from barenet.errors import BarenetError, DataError
 from barenet.network import load_model
 from barenet.serve.card import model_card
-from barenet.serve.explain import explain
+from barenet.serve.explain import Explainer
 from barenet.serve.inputs import (
     MAX_BODY_BYTES,
     MAX_IMAGE_SIDE,
@@ -36,7 +37,14 @@ from barenet.serve.inputs import (
     read_body,
 )
 from barenet.serve.page import STATIC, render_page
-from barenet.serve.schemas import Explanation, Health, ModelCard, Prediction, Problem
+from barenet.serve.schemas import (
+    CompactExplanation,
+    Explanation,
+    Health,
+    ModelCard,
+    Prediction,
+    Problem,
+)
 from barenet.version import __version__
 
 # The page may load nothing but this server's own files: a browser enforces it, and any slip
@@ -52,41 +60,40 @@ class Predictor:
 
     The layers reuse their work buffers from one forward pass to the next, so two requests must
     not run the network at once: a lock takes them in turn (a pass takes well under 1 ms).
+    While it runs, BLAS uses one thread (:func:`one_blas_thread`).
     """
 
     def __init__(self, net):
         self.net = net
         self.class_names = list(net.class_names)
         self.image_shape = net.image_shape  # None: the inputs are no image
+        self.explainer = Explainer(net)
         self._lock = threading.Lock()
+        self._one_thread = one_blas_thread()
 
-    def predict(self, x):
+    def predict(self, x, prepared=None):
         """``x`` ``(input_size,)`` -> the fields of :class:`~.schemas.Prediction`."""
-        with self._lock:
-            probabilities = self.net.predict_proba(x[np.newaxis])[0].astype(np.float64)
-        best = int(np.argmax(probabilities))
-        return {
-            "class_index": best,
-            "class_name": self.class_names[best],
-            "probability": float(probabilities[best]),
-            "probabilities": probabilities.tolist(),
-            "class_names": self.class_names,
-            "image": self._rows(x),
-        }
+        X = self.net.check_features(x[np.newaxis].astype(self.net.dtype, copy=False))
+        X = self.net.scale_inputs(X)  # a table model's standardisation, as predict applies it
+        with self._lock, self._one_thread():
+            logits = self.net.forward(X)[0].copy()  # a work buffer of the last layer
+        return {**self.explainer.verdict(logits, x, prepared), "image": self._rows(x)}
 
     def predict_image(self, data, name):
         """The bytes of a picture -> a prediction, after MNIST-style preprocessing."""
-        return self.predict(self._prepare(data, name).input)
+        prepared = self._prepare(data, name)
+        return self.predict(prepared.input, prepared)
 
-    def explain(self, x, prepared=None):
-        """``x`` ``(input_size,)`` -> the fields of :class:`~.schemas.Explanation`."""
-        with self._lock:
-            return explain(self.net, x, prepared)
+    def explain(self, x, prepared=None, compact=False):
+        """``x`` ``(input_size,)`` -> the fields of :class:`~.schemas.Explanation`, or of
+        :class:`~.schemas.CompactExplanation` when ``compact``."""
+        with self._lock, self._one_thread():
+            return self.explainer.explain(x, prepared, compact)
 
-    def explain_image(self, data, name):
+    def explain_image(self, data, name, compact=False):
         """The bytes of a picture -> its explanation, with the stages of its preparation."""
         prepared = self._prepare(data, name)
-        return self.explain(prepared.input, prepared)
+        return self.explain(prepared.input, prepared, compact)
 
     def _prepare(self, data, name):
         if self.image_shape is None:
@@ -101,6 +108,23 @@ class Predictor:
         """The input as rows of an image when it is one (else one row), rounded for the page."""
         rows = x.reshape(self.image_shape) if self.image_shape else x.reshape(1, -1)
         return np.round(rows.astype(np.float64), 4).tolist()
+
+
+def one_blas_thread():
+    """A function returning a context in which BLAS (NumPy's matrix products) runs on one
+    thread, through threadpoolctl when it is installed (else it changes nothing).
+
+    One input at a time is a handful of small matrix products: BLAS's own threads mostly wait
+    for each other, and on a busy 2-core machine that waiting made an answer of the CNN of
+    ``--model cnn`` take 40 to 240 ms instead of about 2 (docs/web-app.md). The limit holds
+    only while the network runs, a few tens of microseconds to set.
+    """
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return contextlib.nullcontext
+    controller = ThreadpoolController()
+    return lambda: controller.limit(limits=1, user_api="blas")
 
 
 def create_app(model, *, file=None, max_body_bytes=MAX_BODY_BYTES):
@@ -145,6 +169,7 @@ def create_app(model, *, file=None, max_body_bytes=MAX_BODY_BYTES):
         return card
 
     body_spec = {"requestBody": _request_body(model.input_size, max_body_bytes)}
+    explain_spec = {**body_spec, "parameters": [COMPACT_PARAMETER]}
 
     @app.post(
         "/predict",
@@ -162,21 +187,43 @@ def create_app(model, *, file=None, max_body_bytes=MAX_BODY_BYTES):
     @app.post(
         "/explain",
         summary="Read an input and show what happens inside the network",
-        response_model=Explanation,
+        response_model=Explanation | CompactExplanation,
         responses=_error_responses(max_body_bytes),
-        openapi_extra=body_spec,
+        openapi_extra=explain_spec,
     )
     async def explain_route(request: Request):
+        compact = _compact(request.query_params.get("compact"))
         kind, value, name = await _read_input(request, model.input_size, max_body_bytes)
         if kind == "pixels":
-            answer = await run_in_threadpool(predictor.explain, value)
+            answer = await run_in_threadpool(predictor.explain, value, None, compact)
         else:
-            answer = await run_in_threadpool(predictor.explain_image, value, name)
+            answer = await run_in_threadpool(predictor.explain_image, value, name, compact)
         # Built by our own code to the schema (the tests check it): returned as it is, since
         # validating thousands of activations again would double the time of an answer.
         return JSONResponse(answer)
 
     return app
+
+
+COMPACT_PARAMETER = {
+    "name": "compact",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "boolean", "default": False},
+    "description": "true: every picture and layer output as bytes (base64, one byte a value, on "
+    "its own scale) rather than numbers: what the page asks for, a quarter of the size with a "
+    "CNN.",
+}
+
+
+def _compact(value):
+    """The ``compact`` query parameter: ``true`` or ``false`` (absent: false); 422 otherwise."""
+    if value is None:
+        return False
+    words = {"true": True, "1": True, "false": False, "0": False}
+    if value.lower() not in words:
+        raise InputError(422, f"compact must be true or false, got {value[:40]!r}")
+    return words[value.lower()]
 
 
 async def _read_input(request, n_values, max_bytes):
@@ -204,14 +251,15 @@ def _quiet_form_parser():
 
 
 def _error_responses(max_bytes):
-    """The 4xx answers of ``/predict`` for its OpenAPI description."""
+    """The 4xx answers of ``/predict`` and ``/explain`` for their OpenAPI description."""
     statuses = {
         400: "Malformed request: empty body, invalid JSON, broken multipart form.",
         413: f"Request body over the size limit ({max_bytes} bytes).",
         415: "Unsupported Content-Type.",
         422: "Unusable content: not an image, a corrupt image, an image over "
         f"{MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE} pixels, no digit in it; the wrong number of pixel "
-        "values, NaN or values outside [0, 1].",
+        "values, NaN or values outside [0, 1]; for /explain, a `compact` other than true or "
+        "false.",
     }
     return {status: {"model": Problem, "description": text} for status, text in statuses.items()}
 

@@ -1,22 +1,26 @@
 // barenet's drawing page: drawing, asking the server, showing its answer.
 //
-// You draw on a 280x280 canvas (white ink on black, like MNIST's digits). While you draw, the
-// page sends the canvas as a PNG to POST /explain, at most every THROTTLE_MS and once more when
-// you lift the pen. The server prepares the picture exactly as `barenet predict` prepares a file
-// and answers with the class it reads, every class's probability, and what happened inside the
-// network: the stages of the preparation, every layer's output, the saliency (inside.js draws
-// them). Each drawing or upload is an attempt in the history (history.js).
+// You draw on a 280x280 canvas (white ink on black, like MNIST's digits), with a pen whose width
+// you choose; Undo takes the last stroke back. While you draw, the page sends the canvas as a
+// PNG to POST /explain?compact=true, at most every THROTTLE_MS, and at once when you lift the
+// pen (as soon as any request on its way is back). The server prepares the picture exactly as
+// `barenet predict` prepares a file and answers with the class it reads, every class's
+// probability, whether it is unsure or does not think this is a digit at all, and what happened
+// inside the network: the stages of the preparation, every layer's output as bytes, the
+// saliency (inside.js draws them). Each drawing or upload is an attempt in the history
+// (history.js).
 //
 // The page keeps a few attributes up to date for tests and curious readers:
 //   body[data-busy]              "true" while a newer drawing has not been answered yet
 //   #prediction[data-strokes]    how many strokes the drawing had when it was answered
 //   #prediction[data-source]     "drawing", "upload" or "none"
+//   #prediction[data-state]      "sure", "unsure", "not-a-digit" or "none"
 //   #prediction[data-unsure]     "true" when the answer is unsure
 //   .bar[data-probability]       each class's probability, one .bar per class, in class order
 import { clearInside, showInside } from "./inside.js";
 import { History } from "./history.js";
+import { LUT, paint, unpack } from "./pixels.js";
 
-const PEN_WIDTH = 20; // canvas pixels: 2 of the 28 MNIST pixels, about MNIST's pen
 const THROTTLE_MS = 150; // at most one request per 150 ms while drawing
 const MAX_UPLOAD_BYTES = 2 * 1024 * 1024; // the server refuses larger bodies
 const SHRUNK_SIDE = 1600; // a larger photo is scaled to this longest side before it is sent
@@ -36,15 +40,16 @@ const history = new History($("history"), $("tally"), $("correct-as"), className
 
 // -- the state of the drawing ---------------------------------------------------------------
 
-let strokes = 0; // strokes since the last Clear
+let strokes = []; // the drawing since the last Clear: [{width, points: [{x, y}]}], for Undo
 let drawingId = 0; // grows on every Clear or upload: answers about an older one are dropped
 let activePointer = null; // the pointer (mouse, finger, pen) that is drawing, if any
-let lastPoint = null;
 let dirty = false; // the drawing changed since the last request
+let urgent = false; // the pen was lifted (or a stroke undone): send without waiting
 let inFlight = false; // a request is on its way
 let lastSentAt = -Infinity;
 let timer = null;
 let showingUpload = false; // the canvas shows an uploaded picture: drawing starts afresh
+let penWidth = Number($("pen-width").value); // canvas pixels; 20 is 2 of MNIST's 28 pixels
 
 function classNames() {
   return [...bars.children].map((bar) => bar.dataset.className);
@@ -56,7 +61,6 @@ function clearCanvas() {
   pen.fillStyle = "#000";
   pen.fillRect(0, 0, canvas.width, canvas.height);
   pen.strokeStyle = pen.fillStyle = "#fff";
-  pen.lineWidth = PEN_WIDTH;
   pen.lineCap = "round"; // round ends and joins: a stroke looks like a pen's, not a ribbon's
   pen.lineJoin = "round";
 }
@@ -70,17 +74,29 @@ function canvasPoint(event) {
   };
 }
 
-function drawLine(from, to) {
+function drawLine(from, to, width) {
+  pen.lineWidth = width;
   pen.beginPath();
   pen.moveTo(from.x, from.y);
   pen.lineTo(to.x, to.y);
   pen.stroke();
 }
 
-function drawDot(at) {
+function drawDot(at, width) {
   pen.beginPath();
-  pen.arc(at.x, at.y, PEN_WIDTH / 2, 0, 2 * Math.PI);
+  pen.arc(at.x, at.y, width / 2, 0, 2 * Math.PI);
   pen.fill();
+}
+
+// Draw every stroke again, from a black canvas: after Undo.
+function redraw() {
+  clearCanvas();
+  for (const stroke of strokes) {
+    drawDot(stroke.points[0], stroke.width);
+    for (let i = 1; i < stroke.points.length; i++) {
+      drawLine(stroke.points[i - 1], stroke.points[i], stroke.width);
+    }
+  }
 }
 
 canvas.addEventListener("pointerdown", (event) => {
@@ -89,20 +105,22 @@ canvas.addEventListener("pointerdown", (event) => {
   if (showingUpload) startAgain(); // a drawing over a photo would be neither
   canvas.setPointerCapture(event.pointerId); // keep the stroke even if it leaves the canvas
   activePointer = event.pointerId;
-  lastPoint = canvasPoint(event);
-  drawDot(lastPoint); // a tap leaves a dot
-  strokes += 1;
+  const point = canvasPoint(event);
+  strokes.push({ width: penWidth, points: [point] });
+  drawDot(point, penWidth); // a tap leaves a dot
+  $("undo").disabled = false;
   schedulePrediction(false);
 });
 
 canvas.addEventListener("pointermove", (event) => {
   if (event.pointerId !== activePointer) return;
+  const stroke = strokes.at(-1);
   // A fast hand moves further than one event per frame shows: draw every coalesced point.
   const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
   for (const e of events.length ? events : [event]) {
     const point = canvasPoint(e);
-    drawLine(lastPoint, point);
-    lastPoint = point;
+    drawLine(stroke.points.at(-1), point, stroke.width);
+    stroke.points.push(point);
   }
   schedulePrediction(false);
 });
@@ -115,26 +133,54 @@ function endStroke(event) {
 canvas.addEventListener("pointerup", endStroke);
 canvas.addEventListener("pointercancel", endStroke);
 
+// Undo the last stroke: the drawing is drawn again without it and answered again.
+function undo() {
+  if (activePointer !== null || strokes.length === 0 || showingUpload) return;
+  strokes.pop();
+  if (strokes.length === 0) {
+    startAgain();
+    return;
+  }
+  redraw();
+  schedulePrediction(true);
+}
+$("undo").addEventListener("click", undo);
+document.addEventListener("keydown", (event) => {
+  const target = event.target;
+  if (target instanceof HTMLInputElement || target instanceof HTMLSelectElement) return;
+  if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "z") {
+    event.preventDefault();
+    undo();
+  }
+});
+
+$("pen-width").addEventListener("input", () => {
+  penWidth = Number($("pen-width").value);
+  $("pen-width-value").textContent = `${penWidth} px`;
+});
+
 // -- asking the server ----------------------------------------------------------------------
 
-// Send the drawing soon: at once if nothing was sent for THROTTLE_MS (or `now`), else when that
-// time has passed; while a request is on its way, once more when it comes back.
+// Send the drawing soon: at once if nothing was sent for THROTTLE_MS (or `now`: the pen is up),
+// else when that time has passed; while a request is on its way, as soon as it comes back.
 function schedulePrediction(now) {
   dirty = true;
+  urgent = urgent || now;
   document.body.dataset.busy = "true";
   if (inFlight) return;
-  const wait = now ? 0 : Math.max(0, lastSentAt + THROTTLE_MS - performance.now());
+  const wait = urgent ? 0 : Math.max(0, lastSentAt + THROTTLE_MS - performance.now());
   clearTimeout(timer);
   timer = setTimeout(sendDrawing, wait);
 }
 
 async function sendDrawing() {
   timer = null;
-  if (!dirty || inFlight || strokes === 0) return;
+  if (!dirty || inFlight || strokes.length === 0) return;
   dirty = false;
+  urgent = false;
   inFlight = true;
   lastSentAt = performance.now();
-  const sent = { id: drawingId, strokes };
+  const sent = { id: drawingId, strokes: strokes.length };
   try {
     const png = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
     const answer = await postExplain(png, "image/png");
@@ -155,7 +201,7 @@ async function postExplain(body, contentType) {
   const headers = contentType ? { "Content-Type": contentType } : {};
   let response;
   try {
-    response = await fetch("/explain", { method: "POST", body, headers });
+    response = await fetch("/explain?compact=true", { method: "POST", body, headers });
   } catch {
     throw new Error(UNREACHABLE); // the browser's own words ("Failed to fetch") say nothing
   }
@@ -171,16 +217,39 @@ async function postExplain(body, contentType) {
 
 let current = null; // the answer on show, and where it came from
 
+// "sure", "unsure" or "not-a-digit": how the page shows an answer.
+function stateOf(answer) {
+  if (answer.not_a_digit) return "not-a-digit";
+  return answer.unsure ? "unsure" : "sure";
+}
+
 function showAnswer(answer, source, strokeCount) {
   current = { answer, source, id: drawingId };
-  $("predicted-class").textContent = answer.class_name; // unsure: in other colours, and said
-  $("confidence").textContent = answer.unsure
-    ? `unsure: ${percent(answer.probability)}`
-    : `${percent(answer.probability)} sure`;
-  $("mini-class").textContent = answer.class_name;
-  $("mini-confidence").textContent = percent(answer.probability);
-  $("unsure-note").hidden = !answer.unsure;
-  // A small digit drawn with the page's thick pen is a blob once enlarged: say so by the canvas.
+  const state = stateOf(answer);
+  const p = percent(answer.probability);
+  const notDigit = state === "not-a-digit";
+  // Not a digit: no digit is announced; what the network would have said is in the note.
+  $("prediction-caption").textContent = notDigit ? "it does not look like" : "it reads";
+  $("predicted-class").textContent = notDigit ? "?" : answer.class_name;
+  $("confidence").textContent = {
+    sure: `${p} sure`,
+    unsure: `unsure: ${p}`,
+    "not-a-digit": "a digit",
+  }[state];
+  $("mini-caption").textContent = notDigit ? "" : "reads";
+  $("mini-class").textContent = notDigit ? "?" : answer.class_name;
+  $("mini-confidence").textContent = {
+    sure: p,
+    unsure: `unsure ${p}`,
+    "not-a-digit": "not a digit",
+  }[state];
+  $("mini-answer").dataset.state = state;
+  $("unsure-note").hidden = state !== "unsure";
+  $("not-digit-note").hidden = !notDigit;
+  const reasons = answer.not_a_digit_reasons || [];
+  $("not-digit-why").textContent = reasons.length ? `: ${reasons.join("; ")}` : "";
+  $("not-digit-guess").textContent = `${answer.class_name} (${p})`;
+  // A small digit drawn with a thick pen is a blob once enlarged: say so by the canvas.
   const small = answer.notes.some((note) => note.startsWith("small drawing"));
   $("hint").textContent = small ? "Small drawing: draw it bigger, filling most of the square, " +
     "to be read more reliably." : "";
@@ -192,6 +261,7 @@ function showAnswer(answer, source, strokeCount) {
     strokes: String(strokeCount),
     classIndex: String(answer.class_index),
     unsure: String(answer.unsure),
+    state,
   });
   if (!$("status").classList.contains("pending")) setStatus("");
 }
@@ -205,18 +275,25 @@ function showError(error, strokeCount) {
 
 function resetAnswer(words = "draw a digit") {
   current = null;
+  $("prediction-caption").textContent = "it reads";
   $("predicted-class").textContent = "?";
   $("confidence").textContent = words;
+  $("mini-caption").textContent = "reads";
   $("mini-class").textContent = "?";
   $("mini-confidence").textContent = "";
+  $("mini-answer").dataset.state = "none";
   $("unsure-note").hidden = true;
+  $("not-digit-note").hidden = true;
   $("hint").textContent = "";
-  Object.assign(predictionBox.dataset, { source: "none", strokes: "0", unsure: "false" });
+  Object.assign(predictionBox.dataset, {
+    source: "none", strokes: "0", unsure: "false", state: "none",
+  });
   delete predictionBox.dataset.classIndex;
   seen.getContext("2d").clearRect(0, 0, seen.width, seen.height);
   seen.setAttribute("aria-label", "The digit as the network sees it: nothing drawn yet");
   for (const bar of bars.children) setBar(bar, 0, false, null);
   clearInside();
+  history.release(); // "That was wrong" has no answer to correct now
   setStatus("");
 }
 
@@ -225,26 +302,23 @@ function resetAnswer(words = "draw a digit") {
 function settle(id) {
   if (id !== drawingId || dirty || inFlight || activePointer !== null || !current) return;
   const { answer, source } = current;
-  const text = answer.unsure
-    ? `Unsure; perhaps ${answer.class_name}, ${percent(answer.probability)}`
-    : `It reads ${answer.class_name}, ${percent(answer.probability)} sure`;
+  const p = percent(answer.probability);
+  const text = {
+    sure: `It reads ${answer.class_name}, ${p} sure`,
+    unsure: `Unsure; perhaps ${answer.class_name}, ${p}`,
+    "not-a-digit": `This does not look like a digit; the network would have said ` +
+      `${answer.class_name}, ${p}`,
+  }[stateOf(answer)];
   if ($("announce").textContent !== text) $("announce").textContent = text;
   history.record(id, answer, source);
 }
 
-// Draw the network's input (rows of values in [0, 1]) one canvas pixel per value; CSS enlarges
-// it with `image-rendering: pixelated`, so each value shows as a square.
-function drawSeen(rows) {
-  const height = rows.length;
-  const width = rows[0].length;
-  seen.width = width;
-  seen.height = height;
-  const image = seen.getContext("2d").createImageData(width, height);
-  rows.flat().forEach((value, i) => {
-    const grey = Math.round(value * 255);
-    image.data.set([grey, grey, grey, 255], 4 * i);
-  });
-  seen.getContext("2d").putImageData(image, 0, 0);
+// Draw the network's input one canvas pixel per value; CSS enlarges it with
+// `image-rendering: pixelated`, so each value shows as a square.
+function drawSeen(packed) {
+  const picture = unpack(packed);
+  const [height, width] = picture.shape;
+  paint(seen, picture.bytes, 0, width, height, LUT.grey);
   seen.setAttribute("aria-label", `The digit as the network sees it, ${width}×${height} pixels`);
   $("seen-size").textContent = `(${width}×${height})`;
 }
@@ -282,11 +356,13 @@ function setStatus(text, isError = false, pending = false) {
 
 function startAgain() {
   drawingId += 1;
-  strokes = 0;
+  strokes = [];
   dirty = false;
+  urgent = false;
   showingUpload = false;
   clearTimeout(timer);
   clearCanvas();
+  $("undo").disabled = true;
   canvas.setAttribute("aria-label", DRAWING_LABEL);
   resetAnswer();
   document.body.dataset.busy = inFlight ? "true" : "false";
