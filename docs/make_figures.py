@@ -5,12 +5,18 @@ Run from anywhere, with MNIST available (``BARENET_DATA``)::
     OPENBLAS_NUM_THREADS=1 python docs/make_figures.py            # every figure
     OPENBLAS_NUM_THREADS=1 python docs/make_figures.py schedules   # only the named ones
     OPENBLAS_NUM_THREADS=1 python docs/make_figures.py learning_rates optimizers
+    OPENBLAS_NUM_THREADS=1 python docs/make_figures.py --svg          # PNGs and SVGs for slides
+    OPENBLAS_NUM_THREADS=1 python docs/make_figures.py --svg-only neuron chain_rule
 
 The trainings are small (a few thousand images, a few epochs) so that the whole script takes
 about a minute on one core. Every figure is seeded, so a rerun draws the same pictures. The
 PNGs are written at 90 dpi and, for the study figures that barenet draws at its own size,
 scaled down and reduced to 256 colours so that each file stays small (the two-network
 dynamics figure, the largest, is about 125 KB).
+
+``--svg`` also writes each figure as SVG into docs/img/svg/, for slides: no text under 11
+points (figure_common.save_svg); ``--svg-only`` writes only the SVGs and leaves the PNGs of the
+pages as they are.
 """
 
 import sys
@@ -18,6 +24,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import figure_common
 import matplotlib
 import numpy as np
 from figure_common import BLUE, GREEN, IMG, ORANGE, PURPLE, RED, figure, mnist, save, shrink
@@ -25,6 +32,7 @@ from graph_figures import chain_rule, learning_slowdown, neuron_graph, tiny_netw
 from toolkit_figures import augmentation, batch_norm, clipping, dropout, early_stopping, schedules
 
 import barenet
+from barenet import NeuralNetwork
 from barenet.experiments import (
     analyze_training_dynamics,
     experiment_with_architectures,
@@ -32,6 +40,7 @@ from barenet.experiments import (
     learning_rate_range_test,
     test_robustness,
 )
+from barenet.nn import parse_layers
 from barenet.nn.init import he_normal, xavier_uniform
 from barenet.optim.optimizers import get_optimizer
 from barenet.viz import figures as study_plots
@@ -116,6 +125,76 @@ def optimizer_paths():
     return save(fig, "optimizer-paths.png")
 
 
+# -- recurrent networks: the gradient through time ---------------------------------------------
+
+
+def state_gradient_norms(net, X, y):
+    """``||dL/dh_t||`` for t = 1..T: the mean over the images of ``X (B, T, F)`` of the norm of
+    each image's own loss's gradient with respect to the state of the network's recurrent layer
+    (its first layer, under a dense output layer) after step t.
+
+    The output layer's backward turns ``P - T`` (per image: no 1/B) into ``dL/dh_T``; the
+    recurrent layer's ``backward_steps`` runs backpropagation through time from there and
+    returns each step's ``dL/da_t``; the state before step t+1 receives ``da_{t+1} U^T``."""
+    recurrent, head = net.layers
+    P = net.predict_proba(X)
+    P[np.arange(len(y)), y] -= 1  # P - T, one image's loss at a time
+    net.forward(X.astype(net.dtype))  # the states of these images, which backward reads
+    dh_last = head.backward(P.astype(net.dtype))
+    steps = X.shape[1]
+    dA, _ = recurrent.backward_steps([None] * (steps - 1) + [dh_last])
+    dh = [dA[t].reshape(len(X), -1) @ recurrent.U.T for t in range(1, steps)] + [dh_last]
+    return np.array([np.linalg.norm(d, axis=1).mean() for d in dh])
+
+
+def recurrent_gradients():
+    """||dL/dh_t|| over the 28 rows of MNIST digits, for an RNN and an LSTM of 64 units: at
+    initialisation (with the RNN's U also scaled by 0.5 and 2, to see the gradient vanish and
+    explode), and before and after three epochs on 5,000 images."""
+    data = mnist()
+    X, y = data["X_train"][:256].reshape(-1, 28, 28), data["y_train"][:256]
+    rows = np.arange(1, 29)
+
+    def network(line):
+        layers = parse_layers(line)
+        return NeuralNetwork.from_layers(
+            layers, (28, 28), optimizer="adam", learning_rate=0.003, seed=0
+        )
+
+    fig = figure(10, 4.2)
+    left, right = fig.subplots(1, 2)
+    for scale, color in ((0.5, GREEN), (1.0, BLUE), (2.0, RED)):
+        rnn = network("rnn64 dense10")
+        rnn.layers[0].U[...] *= scale
+        label = "RNN, U as initialised (orthogonal)" if scale == 1 else f"RNN, U x {scale:g}"
+        left.plot(rows, state_gradient_norms(rnn, X, y), "o-", ms=3, color=color, label=label)
+    lstm = network("lstm64 dense10")
+    left.plot(rows, state_gradient_norms(lstm, X, y), "s-", ms=3, color=ORANGE, label="LSTM")
+    left.set_title("At initialisation")
+
+    for line, color, name in (("rnn64 dense10", BLUE, "RNN"), ("lstm64 dense10", ORANGE, "LSTM")):
+        net = network(line)
+        before = state_gradient_norms(net, X, y)
+        right.plot(rows, before, ":", color=color, label=f"{name}, at initialisation")
+        train = data["X_train"][:5000], data["y_train"][:5000]
+        net.train(*train, epochs=3, batch_size=64, verbose=False)
+        accuracy = net.calculate_accuracy(data["X_val"][:2000], data["y_val"][:2000])
+        label = f"{name}, trained ({accuracy:.0%} on validation)"
+        marker = "o-" if name == "RNN" else "s-"
+        right.plot(rows, state_gradient_norms(net, X, y), marker, ms=3, color=color, label=label)
+    right.set_title("Before and after 3 epochs on 5,000 images")
+    for ax in (left, right):
+        ax.set_yscale("log")
+        ax.set(xlabel="row t (the state after reading it)", ylabel="mean of ||dL/dh_t||")
+        ax.set_xticks([1, 5, 10, 15, 20, 25, 28])
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(
+        "How much gradient reaches the state after each row: 256 digits read row by row, 64 units"
+    )
+    return save(fig, "recurrent-gradients.png")
+
+
 # -- experiments -------------------------------------------------------------------------------
 
 ADAM = {"optimizer": "adam", "learning_rate": 0.001}
@@ -191,11 +270,26 @@ def on_two_rows(width, height, text=1.0):
 
 
 def _keep(plot, rows, name):
-    """``plot(rows, path)`` into a temporary file, then into docs/img/ as ``name``, scaled."""
-    with tempfile.TemporaryDirectory() as tmp:
-        target = IMG / name
-        target.write_bytes(Path(plot(rows, Path(tmp) / name)).read_bytes())
-        shrink(target)
+    """``plot(rows, path)`` into a temporary file, then into docs/img/ as ``name``, scaled (and
+    as SVG, when asked, from the same figure)."""
+    save_png = study_plots.save_png
+
+    def save_also_svg(fig, path):
+        saved = save_png(fig, path)
+        if "svg" in figure_common.FORMATS:
+            figure_common.save_svg(fig, name)
+        return saved
+
+    study_plots.save_png = save_also_svg
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            drawn = Path(plot(rows, Path(tmp) / name))
+            if "png" in figure_common.FORMATS:
+                target = IMG / name
+                target.write_bytes(drawn.read_bytes())
+                shrink(target)
+    finally:
+        study_plots.save_png = save_png
 
 
 FIGURES = {
@@ -216,20 +310,26 @@ FIGURES = {
     "range_test": range_test,
     "dynamics": dynamics,
     "robustness": robustness,
+    "recurrent_gradients": recurrent_gradients,
     "studies": study_figures,  # the five above
 }
 
 
 def main(names):
     IMG.mkdir(exist_ok=True)
+    if "--svg" in names or "--svg-only" in names:
+        figure_common.FORMATS.add("svg")
+    if "--svg-only" in names:
+        figure_common.FORMATS.discard("png")
+    names = [name for name in names if name not in ("--svg", "--svg-only")]
     unknown = sorted(set(names) - set(FIGURES))
     if unknown:
         sys.exit(f"unknown figures {unknown}; choose from {sorted(FIGURES)}")
     for name in names or [name for name in FIGURES if name != "studies"]:
         FIGURES[name]()
         print(f"drew {name}")
-    for path in sorted(IMG.glob("*.png")):
-        print(f"{path.stat().st_size / 1024:6.1f} KB  {path.name}")
+    for path in sorted(IMG.glob("*.png")) + sorted(figure_common.SVG.glob("*.svg")):
+        print(f"{path.stat().st_size / 1024:6.1f} KB  {path.relative_to(IMG)}")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,16 @@ FIGURES = {
     "05-convolutions.ipynb": ["first_layer_filters.png", "feature_maps.png", "saliency.png"],
     "06-write-the-backward-pass.ipynb": ["own_backward.png"],
     "07-write-more-layers.ipynb": ["optimizer_paths.png"],
+    "08-vision-transformer.ipynb": [
+        "class_token_attention.png",
+        "attention_by_class.png",
+        "position_similarity.png",
+    ],
+    "09-reading-row-by-row.ipynb": [
+        "hidden_states.png",
+        "prediction_by_row.png",
+        "accuracy_by_row.png",
+    ],
 }
 SOLUTIONS = ROOT / "notebooks" / "solutions" / "backward.py"
 MORE_SOLUTIONS = ROOT / "notebooks" / "solutions" / "more_layers.py"

@@ -4,8 +4,8 @@ The entry point: :func:`build_parser` assembles the groups of commands, one modu
 (:mod:`~barenet.cli.train`: train; :mod:`~barenet.cli.models`: evaluate, predict;
 :mod:`~barenet.cli.info`: info; :mod:`~barenet.cli.files`: download, export;
 :mod:`~barenet.cli.experiments`: experiment; :mod:`~barenet.cli.report`: report;
-:mod:`~barenet.cli.serve`: serve), and :func:`main` runs one. Only this module imports
-the groups.
+:mod:`~barenet.cli.serve`: serve; :mod:`~barenet.cli.course`: course), and :func:`main`
+runs one. Only this module imports the groups.
 
 Results and per-epoch training logs go to stdout, progress bars and warnings to stderr. Bad
 input (a :class:`BarenetError`, a missing or unreadable file, a bad option) ends with a one-line
@@ -19,7 +19,7 @@ import os
 import sys
 import warnings
 
-from barenet.cli import experiments, files, info, models, report, serve, train
+from barenet.cli import course, experiments, files, info, models, report, serve, train
 from barenet.cli.parsing import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -31,7 +31,7 @@ from barenet.errors import BarenetError
 from barenet.version import __version__
 
 # The groups of commands, in the order `barenet --help` lists them.
-GROUPS = (train, models, info, files, experiments, report, serve)
+GROUPS = (train, models, info, files, experiments, report, serve, course)
 
 
 def main(argv=None):
