@@ -106,7 +106,8 @@ def test_help_lists_the_commands_in_order(capsys):
     code, out, _ = run(capsys, "--help")
     assert code == 0
     listed = re.findall(r"^    (\w+)", out, flags=re.M)
-    assert listed == "train evaluate predict info download export experiment report serve course".split()
+    commands_in_order = "train evaluate predict info download export experiment report serve course"
+    assert listed == commands_in_order.split()
     parser = build_parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     assert list(commands.choices) == listed
